@@ -1,0 +1,630 @@
+#include "actors/resource.hpp"
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include "actors/blocking_executor.hpp"
+#include "actors/transition_table.hpp"
+#include "drivers/driver.hpp"
+#include "messages/errors.hpp"
+
+namespace custodian {
+
+namespace {
+
+// Messages the actor sends itself or receives from its blocking workers; not part
+// of the public interface.
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using expire_atom = caf::atom_constant<caf::atom("expire")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+
+using resource_impl = resource_actor::extend<
+  /// The driver call with this id has finished; its outcome is in the ticket.
+  caf::reacts_to<done_atom, uint64_t>,
+  /// The deadline of the driver call with this id has passed.
+  caf::reacts_to<expire_atom, uint64_t>,
+  /// The backoff before the connect retry with this id has elapsed.
+  caf::reacts_to<retry_atom, uint64_t>>;
+
+/// Shared by the actor and the blocking worker running one driver call. Whoever
+/// moves it out of `pending` owns the outcome: the worker (`completed`, then it
+/// tells the actor) or the actor (`abandoned` on timeout, then the worker disposes
+/// of what the call produced).
+struct call_ticket {
+  enum : int { pending, completed, abandoned };
+  std::atomic<int> phase{pending};
+  // Written by the worker before it completes the ticket.
+  std::optional<drivers::driver_error> error;
+  std::shared_ptr<drivers::connection> opened;
+  nlohmann::json response;
+  std::chrono::microseconds latency{0};
+
+  bool claim(int outcome) {
+    int expected = pending;
+    return phase.compare_exchange_strong(expected, outcome);
+  }
+};
+
+using ticket_ptr = std::shared_ptr<call_ticket>;
+
+/// The driver call in flight and what to do with its outcome.
+struct active_call {
+  uint64_t id = 0;
+  ticket_ptr ticket;
+  std::function<void(call_ticket&)> on_done;
+  std::function<void()> on_timeout;
+};
+
+/// Closes a connection on a blocking worker; the actor never blocks on a close.
+void retire(blocking_executor& executor, std::shared_ptr<drivers::connection> conn,
+            std::chrono::milliseconds timeout) {
+  if (conn)
+    executor.post([conn = std::move(conn), timeout] { conn->close(timeout); });
+}
+
+struct resource_state {
+  static inline const char* name = "custodian.resource";
+
+  resource_config cfg;
+  resource_context ctx;
+  lifecycle_state state = lifecycle_state::created;
+  bool recoverable = false;
+  std::shared_ptr<drivers::connection> conn;
+  std::deque<transition_record> history;
+  std::string last_error;
+  uint32_t init_attempts = 0;
+  uint64_t next_id = 1;
+  std::optional<active_call> call;
+  /// Id of the pending connect retry; retries with another id are stale.
+  uint64_t retry_id = 0;
+  /// The initialize, maintain or drain request waiting for the current state's end.
+  caf::typed_response_promise<lifecycle_state> pending_reply;
+  std::mt19937_64 rng;
+
+  resource_state() = default;
+  resource_state(const resource_state&) = delete;
+  resource_state& operator=(const resource_state&) = delete;
+
+  // Runs when the actor ends for any reason: nothing it opened may leak.
+  ~resource_state() {
+    if (!ctx.executor)
+      return;
+    if (call && !call->ticket->claim(call_ticket::abandoned))
+      retire(*ctx.executor, std::move(call->ticket->opened), cfg.cleanup_timeout);
+    retire(*ctx.executor, std::move(conn), cfg.cleanup_timeout);
+  }
+};
+
+using self_ptr = resource_impl::stateful_pointer<resource_state>;
+using state_result = caf::result<lifecycle_state>;
+
+resource_impl::behavior_type behavior_of(self_ptr self, lifecycle_state state);
+
+// --- bookkeeping --------------------------------------------------------------
+
+std::string describe_state(const resource_state& st) {
+  if (st.state != lifecycle_state::failed)
+    return to_string(st.state);
+  return st.recoverable ? "failed (recoverable)" : "failed (not recoverable)";
+}
+
+/// An error whose message names this resource.
+caf::error resource_error(self_ptr self, errc code, const std::string& what) {
+  return make_error(code, "resource " + self->state.cfg.id + ": " + what);
+}
+
+void publish(self_ptr self, std::string kind, std::string from, std::string to,
+             nlohmann::json detail) {
+  auto& st = self->state;
+  if (!st.ctx.events)
+    return;
+  self->send(st.ctx.events, publish_atom::value,
+             event{0, caf::make_timestamp(), std::move(kind), st.cfg.pool, st.cfg.id,
+                   std::move(from), std::move(to), detail.dump()});
+}
+
+/// Moves to `to`: records it, publishes it and switches behaviour. Internal
+/// transitions are valid by construction; the table check guards that claim.
+void transition(self_ptr self, lifecycle_state to, std::string reason) {
+  auto& st = self->state;
+  auto from = st.state;
+  if (!is_valid_transition(from, to, st.recoverable)) {
+    // A bug in this actor: refuse to enter an undefined state.
+    self->quit(resource_error(self, errc::invalid_transition,
+                              "internal " + describe_state(st) + " -> " + to_string(to)));
+    return;
+  }
+  st.history.push_back(transition_record{from, to, caf::make_timestamp(), reason});
+  while (st.history.size() > st.cfg.history_limit)
+    st.history.pop_front();
+  st.state = to;
+  nlohmann::json detail{{"reason", reason}};
+  if (to == lifecycle_state::failed)
+    detail["recoverable"] = st.recoverable;
+  publish(self, "transition", to_string(from), to_string(to), std::move(detail));
+  self->become(behavior_of(self, to));
+}
+
+void fail(self_ptr self, bool recoverable, std::string reason) {
+  self->state.recoverable = recoverable;
+  self->state.last_error = reason;
+  transition(self, lifecycle_state::failed, std::move(reason));
+}
+
+/// Answers the initialize, maintain or drain request that waited for this moment:
+/// with `err`, or else with the state reached.
+void reply(self_ptr self, caf::error err = {}) {
+  auto& promise = self->state.pending_reply;
+  if (!promise.pending())
+    return;
+  if (err)
+    promise.deliver(std::move(err));
+  else
+    promise.deliver(self->state.state);
+}
+
+caf::error reject(self_ptr self, lifecycle_state to) {
+  auto& st = self->state;
+  return resource_error(self, errc::invalid_transition, describe_state(st) + " -> " + to_string(to));
+}
+
+caf::error reject_call(self_ptr self, const char* what, const char* needs) {
+  auto& st = self->state;
+  return resource_error(self, errc::invalid_transition, std::string{what} +
+                                                " is not valid in " + describe_state(st) +
+                                                " (needs " + needs + ")");
+}
+
+caf::error busy(self_ptr self, const char* what) {
+  return resource_error(self, errc::unavailable, std::string{"cannot "} + what +
+                                         " while a driver call is in flight");
+}
+
+std::string driver_failure(const char* what, const drivers::driver_error& err) {
+  return std::string{what} + " failed: " + to_string(err.code) + ": " + err.message;
+}
+
+// --- driver calls on blocking workers -------------------------------------------
+
+/// Runs `work` on a blocking worker with a deadline. Exactly one of `on_done` and
+/// `on_timeout` runs, on the actor.
+void start_call(self_ptr self, std::chrono::milliseconds timeout,
+                std::function<void(call_ticket&)> work, std::function<void(call_ticket&)> on_done,
+                std::function<void()> on_timeout) {
+  auto& st = self->state;
+  auto id = st.next_id++;
+  auto ticket = std::make_shared<call_ticket>();
+  st.call = active_call{id, ticket, std::move(on_done), std::move(on_timeout)};
+  auto weak_self = caf::actor_cast<caf::weak_actor_ptr>(self);
+  st.ctx.executor->post(
+    [ticket, work = std::move(work), weak_self, id, close_timeout = st.cfg.cleanup_timeout] {
+      work(*ticket);
+      if (ticket->claim(call_ticket::completed)) {
+        // If the actor is gone, its state's destructor disposes of the outcome.
+        if (auto hdl = caf::actor_cast<caf::actor>(weak_self))
+          caf::anon_send(hdl, done_atom::value, id);
+        return;
+      }
+      // The actor gave up on this call: a connection it opened has no owner.
+      if (ticket->opened)
+        ticket->opened->close(close_timeout);
+    });
+  self->delayed_send(self, timeout, expire_atom::value, id);
+}
+
+void begin_cleanup(self_ptr self);
+
+/// After any driver call ends: a drain that waited for it may proceed.
+void after_call(self_ptr self) {
+  if (self->state.state == lifecycle_state::draining)
+    begin_cleanup(self);
+}
+
+void on_call_done(self_ptr self, uint64_t id) {
+  auto& st = self->state;
+  if (!st.call || st.call->id != id)
+    return;
+  auto call = std::move(*st.call);
+  st.call.reset();
+  call.on_done(*call.ticket);
+  after_call(self);
+}
+
+void on_call_expired(self_ptr self, uint64_t id) {
+  auto& st = self->state;
+  if (!st.call || st.call->id != id)
+    return; // finished in time
+  if (!st.call->ticket->claim(call_ticket::abandoned))
+    return; // the outcome is already on its way
+  auto call = std::move(*st.call);
+  st.call.reset();
+  call.on_timeout();
+  after_call(self);
+}
+
+// --- initializing -----------------------------------------------------------------
+
+void connect_attempt(self_ptr self);
+
+void schedule_retry(self_ptr self, const drivers::driver_error& err) {
+  auto& st = self->state;
+  std::uniform_real_distribution<double> draw{0.0, 1.0};
+  auto delay = backoff_delay(st.cfg.init.backoff, st.init_attempts, draw(st.rng));
+  st.retry_id = st.next_id++;
+  publish(self, "init_retry", "", "",
+          {{"attempt", st.init_attempts},
+           {"max_retries", st.cfg.init.max_retries},
+           {"delay_ms", delay.count()},
+           {"error", driver_failure("connect", err)}});
+  self->delayed_send(self, delay, retry_atom::value, st.retry_id);
+}
+
+void connect_attempt(self_ptr self) {
+  auto& st = self->state;
+  ++st.init_attempts;
+  auto timeout = st.cfg.init.timeout;
+  start_call(
+    self, timeout,
+    [driver = st.cfg.driver, id = st.cfg.id, timeout](call_ticket& t) {
+      auto res = driver->connect(id, timeout);
+      if (res)
+        t.opened = std::move(res.value());
+      else
+        t.error = res.error();
+    },
+    [self](call_ticket& t) {
+      auto& st = self->state;
+      if (!t.error) {
+        st.conn = std::move(t.opened);
+        st.last_error.clear();
+        transition(self, lifecycle_state::ready,
+                   "connected on attempt " + std::to_string(st.init_attempts));
+        reply(self);
+        return;
+      }
+      st.last_error = driver_failure("connect", *t.error);
+      if (st.init_attempts <= st.cfg.init.max_retries) {
+        schedule_retry(self, *t.error);
+        return;
+      }
+      auto reason = st.last_error + " (" + std::to_string(st.init_attempts) + " attempts)";
+      fail(self, false, reason);
+      reply(self, resource_error(self, errc::driver_error, reason));
+    },
+    [self, timeout] {
+      auto& st = self->state;
+      auto reason = "connect timed out after " + std::to_string(timeout.count()) +
+                    " ms (attempt " + std::to_string(st.init_attempts) + ")";
+      fail(self, true, reason);
+      reply(self, resource_error(self, errc::timeout, reason));
+    });
+}
+
+void on_retry(self_ptr self, uint64_t id) {
+  auto& st = self->state;
+  if (st.state == lifecycle_state::initializing && id == st.retry_id)
+    connect_attempt(self);
+}
+
+state_result begin_initialize(self_ptr self) {
+  auto& st = self->state;
+  auto reason = st.state == lifecycle_state::created ? "initialize" : "recover: " + st.last_error;
+  // A recovering resource drops its broken connection before it opens a new one.
+  retire(*st.ctx.executor, std::move(st.conn), st.cfg.cleanup_timeout);
+  st.init_attempts = 0;
+  st.pending_reply = self->make_response_promise<lifecycle_state>();
+  transition(self, lifecycle_state::initializing, reason);
+  connect_attempt(self);
+  return st.pending_reply;
+}
+
+// --- maintenance, exec, ping --------------------------------------------------
+
+state_result begin_maintenance(self_ptr self) {
+  auto& st = self->state;
+  if (st.call)
+    return busy(self, "maintain");
+  st.pending_reply = self->make_response_promise<lifecycle_state>();
+  transition(self, lifecycle_state::maintenance, "maintain");
+  auto timeout = st.cfg.operation_timeout;
+  start_call(
+    self, timeout,
+    [conn = st.conn, timeout](call_ticket& t) {
+      if (auto res = conn->reset(timeout); !res)
+        t.error = res.error();
+    },
+    [self](call_ticket& t) {
+      if (t.error) {
+        auto reason = driver_failure("reset", *t.error);
+        fail(self, true, reason);
+        reply(self, resource_error(self, errc::driver_error, reason));
+        return;
+      }
+      transition(self, lifecycle_state::ready, "maintenance done");
+      reply(self);
+    },
+    [self, timeout] {
+      auto reason = "reset timed out after " + std::to_string(timeout.count()) + " ms";
+      fail(self, true, reason);
+      reply(self, resource_error(self, errc::timeout, reason));
+    });
+  return st.pending_reply;
+}
+
+caf::result<std::string> run_exec(self_ptr self, const std::string& request) {
+  auto& st = self->state;
+  if (st.call)
+    return busy(self, "exec");
+  auto parsed = nlohmann::json::parse(request, nullptr, false);
+  if (parsed.is_discarded())
+    return resource_error(self, errc::bad_request, "exec request is not JSON");
+  auto promise = self->make_response_promise<std::string>();
+  auto timeout = st.cfg.operation_timeout;
+  start_call(
+    self, timeout,
+    [conn = st.conn, parsed = std::move(parsed), timeout](call_ticket& t) {
+      auto res = conn->exec(parsed, timeout);
+      if (res)
+        t.response = std::move(res.value());
+      else
+        t.error = res.error();
+    },
+    [self, promise](call_ticket& t) mutable {
+      auto& st = self->state;
+      if (!t.error) {
+        promise.deliver(t.response.dump());
+        return;
+      }
+      auto reason = driver_failure("exec", *t.error);
+      promise.deliver(resource_error(self, errc::driver_error, reason));
+      // Only the holder's resource fails; after release the health checks decide.
+      if (drivers::breaks_connection(*t.error) && st.state == lifecycle_state::in_use)
+        fail(self, true, reason);
+    },
+    [self, promise, timeout]() mutable {
+      auto& st = self->state;
+      auto reason = "exec timed out after " + std::to_string(timeout.count()) + " ms";
+      promise.deliver(resource_error(self, errc::timeout, reason));
+      // The connection's state is unknown after an abandoned call.
+      if (st.state == lifecycle_state::in_use)
+        fail(self, true, reason);
+    });
+  return promise;
+}
+
+caf::result<ping_result> run_ping(self_ptr self) {
+  auto& st = self->state;
+  if (st.call)
+    return busy(self, "ping");
+  auto promise = self->make_response_promise<ping_result>();
+  auto timeout = st.cfg.operation_timeout;
+  start_call(
+    self, timeout,
+    [conn = st.conn, timeout](call_ticket& t) {
+      auto res = conn->ping(timeout);
+      if (res)
+        t.latency = res.value();
+      else
+        t.error = res.error();
+    },
+    [self, promise](call_ticket& t) mutable {
+      if (t.error)
+        promise.deliver(resource_error(self, errc::driver_error, driver_failure("ping", *t.error)));
+      else
+        promise.deliver(ping_result{static_cast<uint64_t>(t.latency.count())});
+    },
+    [self, promise, timeout]() mutable {
+      promise.deliver(resource_error(self, errc::timeout, "ping timed out after " +
+                                                  std::to_string(timeout.count()) + " ms"));
+    });
+  return promise;
+}
+
+// --- draining and cleanup ---------------------------------------------------------
+
+state_result begin_drain(self_ptr self) {
+  auto& st = self->state;
+  st.pending_reply = self->make_response_promise<lifecycle_state>();
+  transition(self, lifecycle_state::draining, "drain");
+  if (st.call)
+    // The active call gets at most the drain timeout; whichever deadline comes
+    // first abandons it.
+    self->delayed_send(self, st.cfg.drain_timeout, expire_atom::value, st.call->id);
+  else
+    begin_cleanup(self);
+  return st.pending_reply;
+}
+
+void begin_cleanup(self_ptr self) {
+  auto& st = self->state;
+  transition(self, lifecycle_state::cleanup, "drained");
+  if (!st.conn) {
+    transition(self, lifecycle_state::terminated, "no handle to close");
+    reply(self);
+    return;
+  }
+  auto timeout = st.cfg.cleanup_timeout;
+  start_call(
+    self, timeout,
+    [conn = std::move(st.conn), timeout](call_ticket& t) {
+      if (auto res = conn->close(timeout); !res)
+        t.error = res.error();
+    },
+    [self](call_ticket& t) {
+      auto reason = t.error ? driver_failure("close", *t.error) + " (handle released)"
+                            : std::string{"handle closed"};
+      transition(self, lifecycle_state::terminated, reason);
+      reply(self);
+    },
+    [self, timeout] {
+      transition(self, lifecycle_state::terminated,
+                 "close timed out after " + std::to_string(timeout.count()) +
+                   " ms; it completes on its worker");
+      reply(self);
+    });
+}
+
+// --- behaviours: one per lifecycle state --------------------------------------
+
+resource_status status_of(self_ptr self) {
+  auto& st = self->state;
+  return resource_status{st.cfg.id,         st.cfg.pool,       st.cfg.driver->name(),
+                         st.state,          st.recoverable,    st.call.has_value(),
+                         st.init_attempts,  st.last_error};
+}
+
+/// Completes a state's handlers for the eight operations with the handlers that
+/// behave the same in every state.
+template <class... Operations>
+resource_impl::behavior_type with_common_handlers(self_ptr self, Operations... ops) {
+  return {
+    std::move(ops)...,
+    [self](status_atom) { return status_of(self); },
+    [self](history_atom) {
+      auto& h = self->state.history;
+      return std::vector<transition_record>(h.begin(), h.end());
+    },
+    [self](done_atom, uint64_t id) { on_call_done(self, id); },
+    [self](expire_atom, uint64_t id) { on_call_expired(self, id); },
+    [self](retry_atom, uint64_t id) { on_retry(self, id); },
+  };
+}
+
+// Handlers for an operation that is not valid in the current state: they reply
+// `invalid_transition` and change nothing.
+
+template <class Atom>
+auto refuse(self_ptr self, lifecycle_state to) {
+  return [self, to](Atom) -> state_result { return reject(self, to); };
+}
+
+auto refuse_fail(self_ptr self) {
+  return [self](fail_atom, const std::string&) -> state_result {
+    return reject(self, lifecycle_state::failed);
+  };
+}
+
+auto refuse_exec(self_ptr self) {
+  return [self](exec_atom, const std::string&) -> caf::result<std::string> {
+    return reject_call(self, "exec", "in_use");
+  };
+}
+
+auto refuse_ping(self_ptr self) {
+  return [self](ping_atom) -> caf::result<ping_result> {
+    return reject_call(self, "ping", "ready or idle");
+  };
+}
+
+resource_impl::behavior_type created(self_ptr self) {
+  using s = lifecycle_state;
+  return with_common_handlers(
+    self, [self](initialize_atom) -> state_result { return begin_initialize(self); },
+    refuse<acquire_atom>(self, s::in_use), refuse<release_atom>(self, s::idle),
+    refuse<maintain_atom>(self, s::maintenance), refuse<drain_atom>(self, s::draining),
+    refuse_fail(self), refuse_exec(self), refuse_ping(self));
+}
+
+/// ready and idle differ only in name: both can be handed out, maintained,
+/// probed and drained.
+resource_impl::behavior_type available(self_ptr self) {
+  using s = lifecycle_state;
+  return with_common_handlers(
+    self, refuse<initialize_atom>(self, s::initializing),
+    [self](acquire_atom) -> state_result {
+      transition(self, s::in_use, "acquired");
+      return s::in_use;
+    },
+    refuse<release_atom>(self, s::idle),
+    [self](maintain_atom) -> state_result { return begin_maintenance(self); },
+    [self](drain_atom) -> state_result { return begin_drain(self); }, refuse_fail(self),
+    refuse_exec(self), [self](ping_atom) { return run_ping(self); });
+}
+
+resource_impl::behavior_type in_use(self_ptr self) {
+  using s = lifecycle_state;
+  return with_common_handlers(
+    self, refuse<initialize_atom>(self, s::initializing), refuse<acquire_atom>(self, s::in_use),
+    [self](release_atom) -> state_result {
+      transition(self, s::idle, "released");
+      return s::idle;
+    },
+    refuse<maintain_atom>(self, s::maintenance), refuse<drain_atom>(self, s::draining),
+    [self](fail_atom, const std::string& reason) -> state_result {
+      fail(self, true, "reported by holder: " + reason);
+      return s::failed;
+    },
+    [self](exec_atom, const std::string& request) { return run_exec(self, request); },
+    refuse_ping(self));
+}
+
+resource_impl::behavior_type failed(self_ptr self) {
+  using s = lifecycle_state;
+  return with_common_handlers(
+    self,
+    [self](initialize_atom) -> state_result {
+      if (!self->state.recoverable)
+        return reject(self, s::initializing);
+      return begin_initialize(self);
+    },
+    refuse<acquire_atom>(self, s::in_use), refuse<release_atom>(self, s::idle),
+    refuse<maintain_atom>(self, s::maintenance),
+    [self](drain_atom) -> state_result { return begin_drain(self); }, refuse_fail(self),
+    refuse_exec(self), refuse_ping(self));
+}
+
+/// initializing, maintenance, draining, cleanup and terminated: the state ends by
+/// itself (or never), no operation is valid meanwhile.
+resource_impl::behavior_type busy_or_final(self_ptr self) {
+  using s = lifecycle_state;
+  return with_common_handlers(
+    self, refuse<initialize_atom>(self, s::initializing), refuse<acquire_atom>(self, s::in_use),
+    refuse<release_atom>(self, s::idle), refuse<maintain_atom>(self, s::maintenance),
+    refuse<drain_atom>(self, s::draining), refuse_fail(self), refuse_exec(self),
+    refuse_ping(self));
+}
+
+resource_impl::behavior_type behavior_of(self_ptr self, lifecycle_state state) {
+  switch (state) {
+    case lifecycle_state::created:
+      return created(self);
+    case lifecycle_state::ready:
+    case lifecycle_state::idle:
+      return available(self);
+    case lifecycle_state::in_use:
+      return in_use(self);
+    case lifecycle_state::failed:
+      return failed(self);
+    case lifecycle_state::initializing:
+    case lifecycle_state::maintenance:
+    case lifecycle_state::draining:
+    case lifecycle_state::cleanup:
+    case lifecycle_state::terminated:
+      break;
+  }
+  return busy_or_final(self);
+}
+
+resource_impl::behavior_type resource(self_ptr self, resource_config cfg, resource_context ctx) {
+  auto& st = self->state;
+  st.rng.seed(cfg.seed != 0 ? cfg.seed : std::hash<std::string>{}(cfg.id));
+  st.cfg = std::move(cfg);
+  st.ctx = std::move(ctx);
+  return created(self);
+}
+
+} // namespace
+
+resource_actor spawn_resource(caf::actor_system& sys, resource_config cfg, resource_context ctx) {
+  return sys.spawn(resource, std::move(cfg), std::move(ctx));
+}
+
+} // namespace custodian

@@ -1,0 +1,125 @@
+#pragma once
+// The driver interface: a driver turns its JSON `driver_config` into connections
+// that can connect, ping, exec, reset and close. Plain C++ with no CAF in it:
+// resource actors own connections and call them on blocking workers.
+//
+// Template method (like spdlog's base_sink): the public entry points are
+// non-virtual; they serialise calls on one connection, turn exceptions into
+// `driver_errc::exception`, refuse calls on a closed connection and measure
+// latency. A driver fills in the protected `do_*` hooks.
+
+#include <chrono>
+#include <cstdint>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+namespace custodian::drivers {
+
+using millis = std::chrono::milliseconds;
+
+/// Why a driver call failed.
+enum class driver_errc : uint8_t {
+  timeout = 1, ///< the driver gave up within the timeout it was given
+  refused,     ///< the remote end refused or could not be reached
+  auth,        ///< credentials were rejected
+  broken,      ///< the connection is no longer usable
+  rejected,    ///< the request failed; the connection is still usable
+  exception,   ///< the driver threw
+  closed,      ///< the call was made on a closed connection
+};
+
+std::string to_string(driver_errc code);
+
+struct driver_error {
+  driver_errc code = driver_errc::exception;
+  std::string message;
+};
+
+/// Whether a failure leaves the connection unusable (it must be replaced).
+bool breaks_connection(const driver_error& err);
+
+/// The outcome of a driver call: a value or a `driver_error`.
+template <class T>
+class driver_result {
+public:
+  driver_result(T value) : data_(std::move(value)) {}
+  driver_result(driver_error err) : data_(std::move(err)) {}
+
+  bool ok() const noexcept { return data_.index() == 0; }
+  explicit operator bool() const noexcept { return ok(); }
+  T& value() { return std::get<0>(data_); }
+  const T& value() const { return std::get<0>(data_); }
+  const driver_error& error() const { return std::get<1>(data_); }
+
+private:
+  std::variant<T, driver_error> data_;
+};
+
+/// Success without a value.
+struct done {};
+using driver_status = driver_result<done>;
+
+/// One open connection to the underlying resource. Every call takes the time it
+/// may spend; the owning actor enforces the same bound on its side, so a driver
+/// that ignores it delays only the blocking worker running it.
+class connection {
+public:
+  virtual ~connection();
+
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  /// Connectivity probe; returns its latency.
+  driver_result<std::chrono::microseconds> ping(millis timeout);
+  /// Runs one driver-specific request.
+  driver_result<nlohmann::json> exec(const nlohmann::json& request, millis timeout);
+  /// Restores the connection to a clean state (maintenance).
+  driver_status reset(millis timeout);
+  /// Closes the connection; later calls fail with `closed`. Closing twice is a no-op.
+  driver_status close(millis timeout);
+
+  bool is_open() const;
+
+protected:
+  connection() = default;
+
+  virtual driver_status do_ping(millis timeout) = 0;
+  virtual driver_result<nlohmann::json> do_exec(const nlohmann::json& request, millis timeout) = 0;
+  virtual driver_status do_reset(millis timeout) = 0;
+  /// Called exactly once per connection; the connection counts as closed afterwards
+  /// whatever it returns.
+  virtual driver_status do_close(millis timeout) = 0;
+
+private:
+  template <class F>
+  auto guarded(const char* what, F&& hook) -> decltype(hook());
+
+  std::mutex mtx_; // serialises the calls on this connection
+  std::atomic<bool> open_{true};
+};
+
+/// A driver: a factory of connections for one `driver_config`.
+class driver {
+public:
+  virtual ~driver();
+
+  /// The driver's name as used in configs ("sim", "postgres", ...).
+  virtual std::string name() const = 0;
+
+  /// Opens a connection for the resource `resource_id`. Exceptions thrown by the
+  /// driver become `driver_errc::exception`.
+  driver_result<std::shared_ptr<connection>> connect(const std::string& resource_id,
+                                                     millis timeout);
+
+protected:
+  virtual driver_result<std::shared_ptr<connection>> do_connect(const std::string& resource_id,
+                                                                millis timeout) = 0;
+};
+
+} // namespace custodian::drivers

@@ -1,0 +1,34 @@
+#pragma once
+// Atoms of the Custodian vocabulary (CAF 0.17: at most 10 characters each).
+
+#include <caf/atom.hpp>
+
+namespace custodian {
+
+// Resource lifecycle operations.
+using initialize_atom = caf::atom_constant<caf::atom("initialize")>;
+using acquire_atom = caf::atom_constant<caf::atom("acquire")>;
+using release_atom = caf::atom_constant<caf::atom("release")>;
+using maintain_atom = caf::atom_constant<caf::atom("maintain")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using fail_atom = caf::atom_constant<caf::atom("fail")>;
+using exec_atom = caf::atom_constant<caf::atom("exec")>;
+using ping_atom = caf::atom_constant<caf::atom("ping")>;
+
+// Queries.
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using history_atom = caf::atom_constant<caf::atom("history")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+
+// Event bus.
+using publish_atom = caf::atom_constant<caf::atom("publish")>;
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscrib")>;
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+
+// Supervision.
+using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+
+} // namespace custodian

@@ -1,0 +1,67 @@
+#include "messages/errors.hpp"
+
+#include <caf/atom.hpp>
+#include <caf/message.hpp>
+#include <caf/sec.hpp>
+
+namespace custodian {
+
+std::string to_string(errc code) {
+  switch (code) {
+    case errc::invalid_transition:
+      return "invalid_transition";
+    case errc::timeout:
+      return "timeout";
+    case errc::driver_error:
+      return "driver_error";
+    case errc::unavailable:
+      return "unavailable";
+    case errc::not_found:
+      return "not_found";
+    case errc::bad_config:
+      return "bad_config";
+    case errc::bad_request:
+      return "bad_request";
+    case errc::dependency_unavailable:
+      return "dependency_unavailable";
+  }
+  return "unknown(" + std::to_string(static_cast<int>(code)) + ")";
+}
+
+caf::error make_error(errc code, std::string message) {
+  return caf::error{static_cast<uint8_t>(code), error_category,
+                    caf::make_message(std::move(message))};
+}
+
+bool is(const caf::error& err, errc code) {
+  return err.category() == error_category &&
+         err.code() == static_cast<uint8_t>(code);
+}
+
+namespace {
+
+std::string with_context(std::string code, const caf::message& ctx) {
+  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+    return code + ": " + ctx.get_as<std::string>(0);
+  return ctx.empty() ? code : code + ": " + to_string(ctx);
+}
+
+} // namespace
+
+std::string render_error(uint8_t code, const caf::message& context) {
+  return with_context("custodian::" + to_string(static_cast<errc>(code)), context);
+}
+
+std::string describe(const caf::error& err) {
+  if (!err)
+    return "no error";
+  if (err.category() == error_category)
+    return render_error(err.code(), err.context());
+  if (err.category() == caf::atom("system"))
+    return with_context("system::" + to_string(static_cast<caf::sec>(err.code())),
+                        err.context());
+  return with_context(to_string(err.category()) + "::" + std::to_string(err.code()),
+                      err.context());
+}
+
+} // namespace custodian

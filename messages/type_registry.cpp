@@ -1,0 +1,37 @@
+#include "messages/type_registry.hpp"
+
+#include <caf/actor_system_config.hpp>
+
+#include "messages/errors.hpp"
+#include "messages/event.hpp"
+#include "messages/event_bus_actor.hpp"
+#include "messages/lifecycle_state.hpp"
+#include "messages/resource_actor.hpp"
+#include "messages/resource_messages.hpp"
+#include "messages/root_actor.hpp"
+
+namespace custodian {
+
+void register_message_types(caf::actor_system_config& cfg) {
+  cfg.add_message_type<lifecycle_state>("custodian.lifecycle_state");
+  cfg.add_message_type<transition_record>("custodian.transition_record");
+  cfg.add_message_type<std::vector<transition_record>>("custodian.transition_records");
+  cfg.add_message_type<resource_status>("custodian.resource_status");
+  cfg.add_message_type<ping_result>("custodian.ping_result");
+  cfg.add_message_type<event>("custodian.event");
+  cfg.add_message_type<std::vector<event>>("custodian.events");
+  cfg.add_message_type<event_filter>("custodian.event_filter");
+  cfg.add_message_type<event_batch>("custodian.event_batch");
+  cfg.add_message_type<event_bus_stats>("custodian.event_bus_stats");
+  cfg.add_message_type<shutdown_report>("custodian.shutdown_report");
+  cfg.add_message_type<resource_actor>("custodian.resource_actor");
+  cfg.add_message_type<root_actor>("custodian.root_actor");
+  cfg.add_message_type<event_bus_actor>("custodian.event_bus_actor");
+  cfg.add_message_type<event_sink_actor>("custodian.event_sink_actor");
+  cfg.add_error_category(error_category,
+                         [](uint8_t code, caf::atom_value, const caf::message& ctx) {
+                           return render_error(code, ctx);
+                         });
+}
+
+} // namespace custodian

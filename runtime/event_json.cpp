@@ -1,0 +1,37 @@
+#include "runtime/event_json.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+#include <nlohmann/json.hpp>
+
+namespace custodian {
+
+std::string to_rfc3339(caf::timestamp ts) {
+  using namespace std::chrono;
+  auto since_epoch = duration_cast<microseconds>(ts.time_since_epoch());
+  auto secs = floor<seconds>(since_epoch);
+  auto micros = (since_epoch - secs).count();
+  std::time_t t = secs.count();
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<long long>(micros));
+  return buf;
+}
+
+std::string to_json_line(const event& ev) {
+  auto detail = nlohmann::ordered_json::parse(ev.detail, nullptr, false);
+  if (detail.is_discarded() || !detail.is_object())
+    detail = nlohmann::ordered_json::object();
+  // ordered_json keeps the contract's field order.
+  nlohmann::ordered_json j{{"seq", ev.seq},   {"ts", to_rfc3339(ev.ts)},
+                   {"kind", ev.kind}, {"pool", ev.pool},
+                   {"resource", ev.resource}, {"from", ev.from},
+                   {"to", ev.to},     {"detail", std::move(detail)}};
+  return j.dump();
+}
+
+} // namespace custodian

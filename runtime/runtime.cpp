@@ -1,0 +1,124 @@
+#include "runtime/runtime.hpp"
+
+#include <optional>
+#include <stdexcept>
+
+#include <caf/all.hpp>
+
+#include "actors/blocking_executor.hpp"
+#include "actors/root_supervisor.hpp"
+#include "messages/errors.hpp"
+#include "messages/type_registry.hpp"
+
+namespace custodian {
+
+namespace {
+
+class runtime_system_config : public caf::actor_system_config {
+public:
+  explicit runtime_system_config(const runtime_config& cfg) {
+    register_message_types(*this);
+    set("scheduler.max-threads", cfg.scheduler_threads);
+  }
+};
+
+/// Bound of the runtime's own requests to its actors (startup, subscriptions).
+constexpr auto control_timeout = std::chrono::seconds{10};
+
+template <class T, class Handle, class... Ts>
+T ask(caf::actor_system& sys, const Handle& dest, Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  T result;
+  caf::error failure;
+  self->request(dest, control_timeout, std::forward<Ts>(xs)...)
+    .receive([&](T& value) { result = std::move(value); },
+             [&](caf::error& err) { failure = std::move(err); });
+  if (failure)
+    throw std::runtime_error("custodian runtime: " + describe(failure));
+  return result;
+}
+
+} // namespace
+
+struct runtime::impl {
+  runtime_config cfg;
+  runtime_system_config sys_cfg;
+  caf::actor_system sys;
+  std::shared_ptr<thread_pool_executor> executor;
+  root_actor root;
+  event_bus_actor bus;
+  std::optional<shutdown_report> report;
+
+  explicit impl(runtime_config c)
+    : cfg(c),
+      sys_cfg(cfg),
+      sys(sys_cfg),
+      executor(std::make_shared<thread_pool_executor>(
+        thread_pool_executor::options{1, cfg.blocking_max_threads, std::chrono::seconds{30}})),
+      root(spawn_root_supervisor(sys)),
+      bus(ask<event_bus_actor>(sys, root, caf::get_atom::value)) {}
+};
+
+runtime::runtime(runtime_config cfg) : impl_(std::make_unique<impl>(cfg)) {}
+
+runtime::~runtime() {
+  shutdown();
+}
+
+caf::actor_system& runtime::system() {
+  return impl_->sys;
+}
+
+blocking_executor& runtime::executor() {
+  return *impl_->executor;
+}
+
+event_bus_actor runtime::events() const {
+  return impl_->bus;
+}
+
+resource_actor runtime::add_resource(resource_config cfg) {
+  if (impl_->report)
+    throw std::logic_error("custodian runtime: add_resource after shutdown");
+  auto res = spawn_resource(impl_->sys, std::move(cfg), resource_context{impl_->executor, impl_->bus});
+  ask<caf::ok_atom>(impl_->sys, impl_->root, adopt_atom::value, res);
+  return res;
+}
+
+uint64_t runtime::on_events(event_filter filter, std::function<void(const event_batch&)> handler) {
+  auto bus = impl_->bus;
+  auto sink = impl_->sys.spawn(
+    [bus, handler = std::move(handler)](event_sink_actor::pointer self)
+      -> event_sink_actor::behavior_type {
+      return {[=](const event_batch& batch) {
+        handler(batch);
+        self->send(bus, ack_atom::value, batch.subscription);
+      }};
+    });
+  ask<caf::ok_atom>(impl_->sys, impl_->root, adopt_atom::value, caf::actor_cast<caf::actor>(sink));
+  return ask<uint64_t>(impl_->sys, bus, subscribe_atom::value, std::move(filter), sink);
+}
+
+shutdown_report runtime::shutdown() {
+  auto& d = *impl_;
+  if (d.report)
+    return *d.report;
+  shutdown_report report;
+  {
+    caf::scoped_actor self{d.sys};
+    auto deadline = caf::timespan{d.cfg.shutdown_timeout};
+    self->request(d.root, deadline + std::chrono::seconds{1}, shutdown_atom::value, deadline)
+      .receive([&](shutdown_report& r) { report = r; },
+               [&](caf::error&) {
+                 // The root did not answer in time: stop the tree without draining.
+                 self->send_exit(d.root, caf::exit_reason::user_shutdown);
+               });
+  } // a scoped_actor alive here would deadlock the wait below
+  d.sys.await_all_actors_done();
+  // Resource states posted the close of every handle they still held.
+  d.executor->drain();
+  d.report = report;
+  return report;
+}
+
+} // namespace custodian

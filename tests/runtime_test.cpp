@@ -1,0 +1,184 @@
+// The runtime on CAF's real scheduler and real blocking workers: a hanging driver
+// blocks nobody, and shutdown stops everything it started.
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <doctest/doctest.h>
+
+#include "drivers/sim/sim_driver.hpp"
+#include "messages/errors.hpp"
+#include "runtime/runtime.hpp"
+
+using namespace custodian;
+using namespace std::chrono_literals;
+using s = lifecycle_state;
+
+namespace {
+
+/// Bound of every wait in these tests: a bug fails the test instead of hanging
+/// it. No test asserts how long anything took.
+constexpr auto bound = std::chrono::seconds{30};
+
+resource_config config(std::shared_ptr<drivers::sim_driver> sim, std::string id) {
+  resource_config c;
+  c.id = std::move(id);
+  c.pool = "rt";
+  c.driver = std::move(sim);
+  c.init.backoff.base = 1ms;
+  return c;
+}
+
+template <class T, class Handle, class... Ts>
+T ask(caf::scoped_actor& self, const Handle& dest, Ts&&... xs) {
+  T result{};
+  self->request(dest, bound, std::forward<Ts>(xs)...)
+    .receive([&](T& x) { result = std::move(x); },
+             [&](caf::error& err) { FAIL("unexpected error: " << describe(err)); });
+  return result;
+}
+
+template <class T, class Handle, class... Ts>
+caf::error ask_error(caf::scoped_actor& self, const Handle& dest, Ts&&... xs) {
+  caf::error result;
+  self->request(dest, bound, std::forward<Ts>(xs)...)
+    .receive([&](T&) { FAIL("expected an error"); },
+             [&](caf::error& err) { result = std::move(err); });
+  return result;
+}
+
+} // namespace
+
+TEST_CASE("a driver that hangs delays neither its resource's answers nor other resources") {
+  auto sim = std::make_shared<drivers::sim_driver>();
+  drivers::sim_script hang;
+  hang.hang[static_cast<std::size_t>(drivers::sim_op::connect)] = 1h;
+  sim->set_script("slow", hang);
+  runtime rt;
+  auto slow_cfg = config(sim, "slow");
+  slow_cfg.init.timeout = 1h; // only the release below ends this connect
+  auto slow = rt.add_resource(slow_cfg);
+  auto fast = rt.add_resource(config(sim, "fast"));
+  {
+    caf::scoped_actor waiter{rt.system()};
+    auto pending = waiter->request(slow, bound, initialize_atom::value);
+    caf::scoped_actor self{rt.system()};
+    // While the connect hangs, the resource answers and the other resource works.
+    auto st = ask<resource_status>(self, slow, status_atom::value);
+    CHECK(st.state == s::initializing);
+    CHECK(ask<lifecycle_state>(self, fast, initialize_atom::value) == s::ready);
+    CHECK(ask<lifecycle_state>(self, fast, acquire_atom::value) == s::in_use);
+    st = ask<resource_status>(self, slow, status_atom::value);
+    CHECK(st.state == s::initializing);
+    CHECK(st.operation_active);
+    sim->release_hangs();
+    lifecycle_state reached = s::created;
+    pending.receive([&](lifecycle_state x) { reached = x; },
+                    [&](caf::error& err) { FAIL(describe(err)); });
+    CHECK(reached == s::ready);
+  }
+  rt.shutdown();
+  CHECK(sim->open_connections() == 0);
+}
+
+TEST_CASE("the resource enforces the connect timeout while the driver still hangs") {
+  auto sim = std::make_shared<drivers::sim_driver>();
+  drivers::sim_script hang;
+  hang.hang[static_cast<std::size_t>(drivers::sim_op::connect)] = 1h;
+  sim->set_default_script(hang);
+  runtime rt;
+  auto c = config(sim, "r");
+  c.init.timeout = 20ms;
+  auto res = rt.add_resource(c);
+  {
+    caf::scoped_actor self{rt.system()};
+    auto err = ask_error<lifecycle_state>(self, res, initialize_atom::value);
+    CHECK(is(err, errc::timeout));
+    // The driver is still inside connect (it hangs until released): the actor
+    // did not wait for it.
+    CHECK(sim->counters().opens == 0);
+    auto st = ask<resource_status>(self, res, status_atom::value);
+    CHECK(st.state == s::failed);
+    CHECK(st.recoverable);
+  }
+  sim->release_hangs();
+  rt.shutdown();
+  // The late connection was closed by its worker.
+  CHECK(sim->counters().opens == 1);
+  CHECK(sim->open_connections() == 0);
+}
+
+TEST_CASE("shutdown drains what it can, stops every actor and closes every handle") {
+  auto sim = std::make_shared<drivers::sim_driver>();
+  drivers::sim_script broken;
+  broken.fail_connects = 1'000;
+  sim->set_script("broken", broken);
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::vector<event> seen;
+  runtime rt;
+  rt.on_events(event_filter{}, [&](const event_batch& batch) {
+    {
+      std::lock_guard<std::mutex> guard{mtx};
+      seen.insert(seen.end(), batch.events.begin(), batch.events.end());
+    }
+    cv.notify_all();
+  });
+  auto count_ready = [&] {
+    return std::count_if(seen.begin(), seen.end(),
+                         [](const event& ev) { return ev.kind == "transition" && ev.to == "ready"; });
+  };
+  std::vector<resource_actor> all;
+  {
+    caf::scoped_actor self{rt.system()};
+    for (int i = 0; i < 5; ++i) {
+      auto res = rt.add_resource(config(sim, "ready-" + std::to_string(i)));
+      CHECK(ask<lifecycle_state>(self, res, initialize_atom::value) == s::ready);
+      all.push_back(res);
+    }
+    auto held = rt.add_resource(config(sim, "held"));
+    ask<lifecycle_state>(self, held, initialize_atom::value);
+    ask<lifecycle_state>(self, held, acquire_atom::value);
+    all.push_back(held);
+    all.push_back(rt.add_resource(config(sim, "never-initialized")));
+    auto c = config(sim, "broken");
+    c.init.max_retries = 1;
+    auto failed = rt.add_resource(c);
+    CHECK(is(ask_error<lifecycle_state>(self, failed, initialize_atom::value), errc::driver_error));
+    all.push_back(failed);
+  }
+  {
+    // Six resources became ready; the subscriber hears of each, in seq order.
+    std::unique_lock<std::mutex> lock{mtx};
+    CHECK(cv.wait_for(lock, bound, [&] { return count_ready() == 6; }));
+    for (std::size_t i = 1; i < seen.size(); ++i)
+      CHECK(seen[i].seq > seen[i - 1].seq);
+  }
+  auto report = rt.shutdown();
+  // ready x5 and failed drain; in_use and created cannot and are stopped.
+  CHECK(report.drained == 6);
+  CHECK(report.forced == 2);
+  CHECK(sim->counters().opens == 6);
+  CHECK(sim->open_connections() == 0);
+  // Every actor has ended: requests to them fail.
+  {
+    caf::scoped_actor self{rt.system()};
+    for (auto& res : all) {
+      auto err = ask_error<resource_status>(self, res, status_atom::value);
+      CHECK(err);
+    }
+  }
+  CHECK(rt.system().registry().running() == 0);
+  // The report of the first shutdown is returned again.
+  CHECK(rt.shutdown() == report);
+}
+
+TEST_CASE("an empty runtime shuts down at once, and again") {
+  runtime rt;
+  auto first = rt.shutdown();
+  CHECK(first == shutdown_report{0, 0});
+  CHECK(rt.shutdown() == first);
+}
