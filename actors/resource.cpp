@@ -1,5 +1,6 @@
 #include "actors/resource.hpp"
 
+#include <array>
 #include <atomic>
 #include <deque>
 #include <functional>
@@ -88,6 +89,8 @@ struct resource_state {
   /// The initialize, maintain or drain request waiting for the current state's end.
   caf::typed_response_promise<lifecycle_state> pending_reply;
   std::mt19937_64 rng;
+  /// Behaviours built on first use and reused by every later `become` into them.
+  std::array<std::optional<resource_impl::behavior_type>, 5> behaviors;
 
   resource_state() = default;
   resource_state(const resource_state&) = delete;
@@ -122,13 +125,13 @@ caf::error resource_error(self_ptr self, errc code, const std::string& what) {
 }
 
 void publish(self_ptr self, std::string kind, std::string from, std::string to,
-             nlohmann::json detail) {
+             std::string detail) {
   auto& st = self->state;
   if (!st.ctx.events)
     return;
   self->send(st.ctx.events, publish_atom::value,
              event{0, caf::make_timestamp(), std::move(kind), st.cfg.pool, st.cfg.id,
-                   std::move(from), std::move(to), detail.dump()});
+                   std::move(from), std::move(to), std::move(detail)});
 }
 
 /// Moves to `to`: records it, publishes it and switches behaviour. Internal
@@ -146,9 +149,12 @@ void transition(self_ptr self, lifecycle_state to, std::string reason) {
   while (st.history.size() > st.cfg.history_limit)
     st.history.pop_front();
   st.state = to;
-  nlohmann::json detail{{"reason", reason}};
+  // Written by hand: this runs on every transition, a JSON object would cost more
+  // than the rest of the transition.
+  auto detail = R"({"reason":)" + nlohmann::json(reason).dump();
   if (to == lifecycle_state::failed)
-    detail["recoverable"] = st.recoverable;
+    detail += st.recoverable ? R"(,"recoverable":true)" : R"(,"recoverable":false)";
+  detail += '}';
   publish(self, "transition", to_string(from), to_string(to), std::move(detail));
   self->become(behavior_of(self, to));
 }
@@ -260,10 +266,11 @@ void schedule_retry(self_ptr self, const drivers::driver_error& err) {
   auto delay = backoff_delay(st.cfg.init.backoff, st.init_attempts, draw(st.rng));
   st.retry_id = st.next_id++;
   publish(self, "init_retry", "", "",
-          {{"attempt", st.init_attempts},
-           {"max_retries", st.cfg.init.max_retries},
-           {"delay_ms", delay.count()},
-           {"error", driver_failure("connect", err)}});
+          nlohmann::json{{"attempt", st.init_attempts},
+                         {"max_retries", st.cfg.init.max_retries},
+                         {"delay_ms", delay.count()},
+                         {"error", driver_failure("connect", err)}}
+            .dump());
   self->delayed_send(self, delay, retry_atom::value, st.retry_id);
 }
 
@@ -593,24 +600,32 @@ resource_impl::behavior_type busy_or_final(self_ptr self) {
 }
 
 resource_impl::behavior_type behavior_of(self_ptr self, lifecycle_state state) {
-  switch (state) {
-    case lifecycle_state::created:
-      return created(self);
-    case lifecycle_state::ready:
-    case lifecycle_state::idle:
-      return available(self);
-    case lifecycle_state::in_use:
-      return in_use(self);
-    case lifecycle_state::failed:
-      return failed(self);
-    case lifecycle_state::initializing:
-    case lifecycle_state::maintenance:
-    case lifecycle_state::draining:
-    case lifecycle_state::cleanup:
-    case lifecycle_state::terminated:
-      break;
-  }
-  return busy_or_final(self);
+  using builder = resource_impl::behavior_type (*)(self_ptr);
+  auto pick = [](lifecycle_state x) -> std::pair<std::size_t, builder> {
+    switch (x) {
+      case lifecycle_state::created:
+        return {0, created};
+      case lifecycle_state::ready:
+      case lifecycle_state::idle:
+        return {1, available};
+      case lifecycle_state::in_use:
+        return {2, in_use};
+      case lifecycle_state::failed:
+        return {3, failed};
+      case lifecycle_state::initializing:
+      case lifecycle_state::maintenance:
+      case lifecycle_state::draining:
+      case lifecycle_state::cleanup:
+      case lifecycle_state::terminated:
+        break;
+    }
+    return {4, busy_or_final};
+  };
+  auto [slot, build] = pick(state);
+  auto& cached = self->state.behaviors[slot];
+  if (!cached)
+    cached = build(self);
+  return *cached;
 }
 
 resource_impl::behavior_type resource(self_ptr self, resource_config cfg, resource_context ctx) {
@@ -618,7 +633,7 @@ resource_impl::behavior_type resource(self_ptr self, resource_config cfg, resour
   st.rng.seed(cfg.seed != 0 ? cfg.seed : std::hash<std::string>{}(cfg.id));
   st.cfg = std::move(cfg);
   st.ctx = std::move(ctx);
-  return created(self);
+  return behavior_of(self, lifecycle_state::created);
 }
 
 } // namespace

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what Custodian needs to build and test on Debian bookworm. Idempotent:
+# installs only what is missing, so it is cheap to run before every build.
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build ccache
+  libcaf-dev nlohmann-json3-dev libspdlog-dev doctest-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "installing: ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
