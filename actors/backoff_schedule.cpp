@@ -13,7 +13,8 @@ std::chrono::milliseconds backoff_delay(const backoff_policy& policy, uint32_t a
     delay *= 2;
   delay = std::min(delay, cap);
   auto jitter = std::clamp(policy.jitter, 0.0, 1.0) * std::clamp(unit_draw, 0.0, 1.0);
-  return std::chrono::milliseconds{static_cast<int64_t>(static_cast<double>(delay) * (1.0 - jitter))};
+  return std::chrono::milliseconds{
+    static_cast<int64_t>(static_cast<double>(delay) * (1.0 - jitter))};
 }
 
 } // namespace custodian

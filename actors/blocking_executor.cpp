@@ -78,8 +78,8 @@ void thread_pool_executor::work(std::list<std::thread>::iterator self) {
     if (stopping_)
       return; // drain() joins this thread
     ++idle_;
-    auto woken = work_cv_.wait_for(lock, opts_.idle_keep,
-                                   [this] { return !queue_.empty() || stopping_; });
+    auto woken =
+      work_cv_.wait_for(lock, opts_.idle_keep, [this] { return !queue_.empty() || stopping_; });
     --idle_;
     if (!woken && threads_.size() - finished_.size() > opts_.min_threads) {
       finished_.push_back(self); // joined by the next post() or by drain()

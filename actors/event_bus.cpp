@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <deque>
 #include <map>
-#include <vector>
 #include <utility>
+#include <vector>
 
 #include <caf/all.hpp>
 

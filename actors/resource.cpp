@@ -179,19 +179,20 @@ void reply(self_ptr self, caf::error err = {}) {
 
 caf::error reject(self_ptr self, lifecycle_state to) {
   auto& st = self->state;
-  return resource_error(self, errc::invalid_transition, describe_state(st) + " -> " + to_string(to));
+  return resource_error(self, errc::invalid_transition,
+                        describe_state(st) + " -> " + to_string(to));
 }
 
 caf::error reject_call(self_ptr self, const char* what, const char* needs) {
   auto& st = self->state;
-  return resource_error(self, errc::invalid_transition, std::string{what} +
-                                                " is not valid in " + describe_state(st) +
-                                                " (needs " + needs + ")");
+  return resource_error(self, errc::invalid_transition,
+                        std::string{what} + " is not valid in " + describe_state(st) + " (needs " +
+                          needs + ")");
 }
 
 caf::error busy(self_ptr self, const char* what) {
-  return resource_error(self, errc::unavailable, std::string{"cannot "} + what +
-                                         " while a driver call is in flight");
+  return resource_error(self, errc::unavailable,
+                        std::string{"cannot "} + what + " while a driver call is in flight");
 }
 
 std::string driver_failure(const char* what, const drivers::driver_error& err) {
@@ -308,8 +309,8 @@ void connect_attempt(self_ptr self) {
     },
     [self, timeout] {
       auto& st = self->state;
-      auto reason = "connect timed out after " + std::to_string(timeout.count()) +
-                    " ms (attempt " + std::to_string(st.init_attempts) + ")";
+      auto reason = "connect timed out after " + std::to_string(timeout.count()) + " ms (attempt " +
+                    std::to_string(st.init_attempts) + ")";
       fail(self, true, reason);
       reply(self, resource_error(self, errc::timeout, reason));
     });
@@ -323,6 +324,9 @@ void on_retry(self_ptr self, uint64_t id) {
 
 state_result begin_initialize(self_ptr self) {
   auto& st = self->state;
+  // A holder may report a failure while its exec still runs: one call at a time.
+  if (st.call)
+    return busy(self, "initialize");
   auto reason = st.state == lifecycle_state::created ? "initialize" : "recover: " + st.last_error;
   // A recovering resource drops its broken connection before it opens a new one.
   retire(*st.ctx.executor, std::move(st.conn), st.cfg.cleanup_timeout);
@@ -429,8 +433,8 @@ caf::result<ping_result> run_ping(self_ptr self) {
         promise.deliver(ping_result{static_cast<uint64_t>(t.latency.count())});
     },
     [self, promise, timeout]() mutable {
-      promise.deliver(resource_error(self, errc::timeout, "ping timed out after " +
-                                                  std::to_string(timeout.count()) + " ms"));
+      promise.deliver(resource_error(
+        self, errc::timeout, "ping timed out after " + std::to_string(timeout.count()) + " ms"));
     });
   return promise;
 }
@@ -483,9 +487,8 @@ void begin_cleanup(self_ptr self) {
 
 resource_status status_of(self_ptr self) {
   auto& st = self->state;
-  return resource_status{st.cfg.id,         st.cfg.pool,       st.cfg.driver->name(),
-                         st.state,          st.recoverable,    st.call.has_value(),
-                         st.init_attempts,  st.last_error};
+  return resource_status{st.cfg.id,      st.cfg.pool,         st.cfg.driver->name(), st.state,
+                         st.recoverable, st.call.has_value(), st.init_attempts,      st.last_error};
 }
 
 /// Completes a state's handlers for the eight operations with the handlers that
@@ -595,29 +598,28 @@ resource_impl::behavior_type busy_or_final(self_ptr self) {
   return with_common_handlers(
     self, refuse<initialize_atom>(self, s::initializing), refuse<acquire_atom>(self, s::in_use),
     refuse<release_atom>(self, s::idle), refuse<maintain_atom>(self, s::maintenance),
-    refuse<drain_atom>(self, s::draining), refuse_fail(self), refuse_exec(self),
-    refuse_ping(self));
+    refuse<drain_atom>(self, s::draining), refuse_fail(self), refuse_exec(self), refuse_ping(self));
 }
 
 resource_impl::behavior_type behavior_of(self_ptr self, lifecycle_state state) {
   using builder = resource_impl::behavior_type (*)(self_ptr);
   auto pick = [](lifecycle_state x) -> std::pair<std::size_t, builder> {
     switch (x) {
-      case lifecycle_state::created:
-        return {0, created};
-      case lifecycle_state::ready:
-      case lifecycle_state::idle:
-        return {1, available};
-      case lifecycle_state::in_use:
-        return {2, in_use};
-      case lifecycle_state::failed:
-        return {3, failed};
-      case lifecycle_state::initializing:
-      case lifecycle_state::maintenance:
-      case lifecycle_state::draining:
-      case lifecycle_state::cleanup:
-      case lifecycle_state::terminated:
-        break;
+    case lifecycle_state::created:
+      return {0, created};
+    case lifecycle_state::ready:
+    case lifecycle_state::idle:
+      return {1, available};
+    case lifecycle_state::in_use:
+      return {2, in_use};
+    case lifecycle_state::failed:
+      return {3, failed};
+    case lifecycle_state::initializing:
+    case lifecycle_state::maintenance:
+    case lifecycle_state::draining:
+    case lifecycle_state::cleanup:
+    case lifecycle_state::terminated:
+      break;
     }
     return {4, busy_or_final};
   };

@@ -36,8 +36,7 @@ void forget(self_ptr self, const caf::actor_addr& child) {
 bool is_child(self_ptr self, const caf::actor_addr& addr) {
   auto& st = self->state;
   auto same = [&](const auto& hdl) { return hdl.address() == addr; };
-  return st.bus.address() == addr ||
-         std::any_of(st.resources.begin(), st.resources.end(), same) ||
+  return st.bus.address() == addr || std::any_of(st.resources.begin(), st.resources.end(), same) ||
          std::any_of(st.others.begin(), st.others.end(), same);
 }
 
@@ -52,8 +51,7 @@ caf::result<shutdown_report> shut_down(self_ptr self, caf::timespan deadline) {
       self->quit(caf::exit_reason::user_shutdown);
     };
     self->request(self->state.bus, deadline, flush_atom::value)
-      .then([stop](caf::ok_atom) mutable { stop(); },
-            [stop](caf::error&) mutable { stop(); });
+      .then([stop](caf::ok_atom) mutable { stop(); }, [stop](caf::error&) mutable { stop(); });
   };
   if (*pending == 0) {
     finish();

@@ -5,18 +5,17 @@
 // usage: custodian-bench [--workload NAME]... [--threads N]
 // Workloads: caf-roundtrip, resource-cycle, events, idle-cpu (default: all).
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <atomic>
-#include <functional>
-#include <thread>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <sys/resource.h>
+#include <thread>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -113,9 +112,7 @@ void resource_cycle(runtime& rt, double caf_pairs_per_sec) {
   }
   auto s = sequential(rt.system(), 200'000, [res](caf::event_based_actor* self, auto next) {
     self->request(res, caf::infinite, acquire_atom::value).then([=](lifecycle_state) {
-      self->request(res, caf::infinite, release_atom::value).then([=](lifecycle_state) {
-        next();
-      });
+      self->request(res, caf::infinite, release_atom::value).then([=](lifecycle_state) { next(); });
     });
   });
   auto pairs = per_second(s.ns.size(), s.elapsed);
@@ -193,8 +190,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--threads" && i + 1 < argc) {
       cfg.scheduler_threads = static_cast<std::size_t>(std::stoul(argv[++i]));
     } else {
-      std::cerr << "usage: custodian-bench [--workload caf-roundtrip|resource-cycle|events|idle-cpu]..."
-                   " [--threads N]\n";
+      std::cerr
+        << "usage: custodian-bench [--workload caf-roundtrip|resource-cycle|events|idle-cpu]..."
+           " [--threads N]\n";
       return 2;
     }
   }

@@ -6,20 +6,20 @@ namespace custodian::drivers {
 
 std::string to_string(driver_errc code) {
   switch (code) {
-    case driver_errc::timeout:
-      return "timeout";
-    case driver_errc::refused:
-      return "refused";
-    case driver_errc::auth:
-      return "auth";
-    case driver_errc::broken:
-      return "broken";
-    case driver_errc::rejected:
-      return "rejected";
-    case driver_errc::exception:
-      return "exception";
-    case driver_errc::closed:
-      return "closed";
+  case driver_errc::timeout:
+    return "timeout";
+  case driver_errc::refused:
+    return "refused";
+  case driver_errc::auth:
+    return "auth";
+  case driver_errc::broken:
+    return "broken";
+  case driver_errc::rejected:
+    return "rejected";
+  case driver_errc::exception:
+    return "exception";
+  case driver_errc::closed:
+    return "closed";
   }
   return "unknown(" + std::to_string(static_cast<int>(code)) + ")";
 }
@@ -62,8 +62,8 @@ driver_result<std::chrono::microseconds> connection::ping(millis timeout) {
     auto res = do_ping(timeout);
     if (!res)
       return res.error();
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now() - start);
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 start);
   });
 }
 

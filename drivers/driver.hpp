@@ -8,9 +8,9 @@
 // `driver_errc::exception`, refuse calls on a closed connection and measure
 // latency. A driver fills in the protected `do_*` hooks.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>

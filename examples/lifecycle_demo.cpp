@@ -106,9 +106,8 @@ int main(int argc, char** argv) {
             release_atom::value);
   }
   auto report = rt.shutdown();
-  say("shutdown: " + std::to_string(report.drained) + " drained, " +
-      std::to_string(report.forced) + " stopped; connections opened " +
-      std::to_string(sim->counters().opens) + ", closed " +
+  say("shutdown: " + std::to_string(report.drained) + " drained, " + std::to_string(report.forced) +
+      " stopped; connections opened " + std::to_string(sim->counters().opens) + ", closed " +
       std::to_string(sim->counters().closes));
   return sim->open_connections() == 0 ? 0 : 1;
 }

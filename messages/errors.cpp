@@ -8,22 +8,22 @@ namespace custodian {
 
 std::string to_string(errc code) {
   switch (code) {
-    case errc::invalid_transition:
-      return "invalid_transition";
-    case errc::timeout:
-      return "timeout";
-    case errc::driver_error:
-      return "driver_error";
-    case errc::unavailable:
-      return "unavailable";
-    case errc::not_found:
-      return "not_found";
-    case errc::bad_config:
-      return "bad_config";
-    case errc::bad_request:
-      return "bad_request";
-    case errc::dependency_unavailable:
-      return "dependency_unavailable";
+  case errc::invalid_transition:
+    return "invalid_transition";
+  case errc::timeout:
+    return "timeout";
+  case errc::driver_error:
+    return "driver_error";
+  case errc::unavailable:
+    return "unavailable";
+  case errc::not_found:
+    return "not_found";
+  case errc::bad_config:
+    return "bad_config";
+  case errc::bad_request:
+    return "bad_request";
+  case errc::dependency_unavailable:
+    return "dependency_unavailable";
   }
   return "unknown(" + std::to_string(static_cast<int>(code)) + ")";
 }
@@ -34,8 +34,8 @@ caf::error make_error(errc code, std::string message) {
 }
 
 bool is(const caf::error& err, errc code) {
-  return err.category() == error_category &&
-         err.code() == static_cast<uint8_t>(code);
+  // An empty error has no category to ask for.
+  return err && err.category() == error_category && err.code() == static_cast<uint8_t>(code);
 }
 
 namespace {
@@ -58,10 +58,8 @@ std::string describe(const caf::error& err) {
   if (err.category() == error_category)
     return render_error(err.code(), err.context());
   if (err.category() == caf::atom("system"))
-    return with_context("system::" + to_string(static_cast<caf::sec>(err.code())),
-                        err.context());
-  return with_context(to_string(err.category()) + "::" + std::to_string(err.code()),
-                      err.context());
+    return with_context("system::" + to_string(static_cast<caf::sec>(err.code())), err.context());
+  return with_context(to_string(err.category()) + "::" + std::to_string(err.code()), err.context());
 }
 
 } // namespace custodian

@@ -27,8 +27,8 @@ struct event {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event& x) {
-  return f(caf::meta::type_name("custodian.event"), x.seq, x.ts, x.kind, x.pool, x.resource,
-           x.from, x.to, x.detail);
+  return f(caf::meta::type_name("custodian.event"), x.seq, x.ts, x.kind, x.pool, x.resource, x.from,
+           x.to, x.detail);
 }
 
 /// What a subscriber wants and how much it may fall behind. Empty fields match all.
@@ -45,8 +45,8 @@ struct event_filter {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, event_filter& x) {
-  return f(caf::meta::type_name("custodian.event_filter"), x.kinds, x.pool, x.resource,
-           x.capacity, x.max_batch);
+  return f(caf::meta::type_name("custodian.event_filter"), x.kinds, x.pool, x.resource, x.capacity,
+           x.max_batch);
 }
 
 /// Delivered to a subscriber; the next batch follows only after it acks this one.

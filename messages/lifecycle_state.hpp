@@ -23,9 +23,9 @@ enum class lifecycle_state : uint8_t {
 
 /// All states, in declaration order (for tables and tests).
 inline constexpr lifecycle_state all_lifecycle_states[] = {
-  lifecycle_state::created,     lifecycle_state::initializing, lifecycle_state::ready,
-  lifecycle_state::in_use,      lifecycle_state::idle,         lifecycle_state::maintenance,
-  lifecycle_state::draining,    lifecycle_state::cleanup,      lifecycle_state::terminated,
+  lifecycle_state::created,  lifecycle_state::initializing, lifecycle_state::ready,
+  lifecycle_state::in_use,   lifecycle_state::idle,         lifecycle_state::maintenance,
+  lifecycle_state::draining, lifecycle_state::cleanup,      lifecycle_state::terminated,
   lifecycle_state::failed,
 };
 

@@ -32,10 +32,9 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<root_actor>("custodian.root_actor");
   cfg.add_message_type<event_bus_actor>("custodian.event_bus_actor");
   cfg.add_message_type<event_sink_actor>("custodian.event_sink_actor");
-  cfg.add_error_category(error_category,
-                         [](uint8_t code, caf::atom_value, const caf::message& ctx) {
-                           return render_error(code, ctx);
-                         });
+  cfg.add_error_category(
+    error_category,
+    [](uint8_t code, caf::atom_value, const caf::message& ctx) { return render_error(code, ctx); });
 }
 
 } // namespace custodian

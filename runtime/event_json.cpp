@@ -27,10 +27,9 @@ std::string to_json_line(const event& ev) {
   if (detail.is_discarded() || !detail.is_object())
     detail = nlohmann::ordered_json::object();
   // ordered_json keeps the contract's field order.
-  nlohmann::ordered_json j{{"seq", ev.seq},   {"ts", to_rfc3339(ev.ts)},
-                   {"kind", ev.kind}, {"pool", ev.pool},
-                   {"resource", ev.resource}, {"from", ev.from},
-                   {"to", ev.to},     {"detail", std::move(detail)}};
+  nlohmann::ordered_json j{{"seq", ev.seq},   {"ts", to_rfc3339(ev.ts)},    {"kind", ev.kind},
+                           {"pool", ev.pool}, {"resource", ev.resource},    {"from", ev.from},
+                           {"to", ev.to},     {"detail", std::move(detail)}};
   return j.dump();
 }
 

@@ -50,13 +50,19 @@ struct runtime::impl {
   std::optional<shutdown_report> report;
 
   explicit impl(runtime_config c)
-    : cfg(c),
-      sys_cfg(cfg),
-      sys(sys_cfg),
-      executor(std::make_shared<thread_pool_executor>(
-        thread_pool_executor::options{1, cfg.blocking_max_threads, std::chrono::seconds{30}})),
-      root(spawn_root_supervisor(sys)),
-      bus(ask<event_bus_actor>(sys, root, caf::get_atom::value)) {}
+      : cfg(c), sys_cfg(cfg), sys(sys_cfg),
+        executor(std::make_shared<thread_pool_executor>(
+          thread_pool_executor::options{1, cfg.blocking_max_threads, std::chrono::seconds{30}})),
+        root(spawn_root_supervisor(sys)) {
+    try {
+      bus = ask<event_bus_actor>(sys, root, caf::get_atom::value);
+    } catch (...) {
+      // ~actor_system would wait forever for a live tree.
+      caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+      sys.await_all_actors_done();
+      throw;
+    }
+  }
 };
 
 runtime::runtime(runtime_config cfg) : impl_(std::make_unique<impl>(cfg)) {}
@@ -80,16 +86,17 @@ event_bus_actor runtime::events() const {
 resource_actor runtime::add_resource(resource_config cfg) {
   if (impl_->report)
     throw std::logic_error("custodian runtime: add_resource after shutdown");
-  auto res = spawn_resource(impl_->sys, std::move(cfg), resource_context{impl_->executor, impl_->bus});
+  auto res =
+    spawn_resource(impl_->sys, std::move(cfg), resource_context{impl_->executor, impl_->bus});
   ask<caf::ok_atom>(impl_->sys, impl_->root, adopt_atom::value, res);
   return res;
 }
 
 uint64_t runtime::on_events(event_filter filter, std::function<void(const event_batch&)> handler) {
   auto bus = impl_->bus;
-  auto sink = impl_->sys.spawn(
-    [bus, handler = std::move(handler)](event_sink_actor::pointer self)
-      -> event_sink_actor::behavior_type {
+  auto sink =
+    impl_->sys.spawn([bus, handler = std::move(handler)](
+                       event_sink_actor::pointer self) -> event_sink_actor::behavior_type {
       return {[=](const event_batch& batch) {
         handler(batch);
         self->send(bus, ack_atom::value, batch.subscription);

@@ -80,7 +80,10 @@ TEST_CASE("max_threads bounds the pool; queued jobs run once a thread frees up")
   std::atomic<bool> quick_ran{false};
   pool.post([&] { g.wait(); });
   pool.post([&] { g.wait(); });
-  pool.post([&] { quick_ran = true; done.bump(); });
+  pool.post([&] {
+    quick_ran = true;
+    done.bump();
+  });
   CHECK(pool.threads() == 2);
   g.open();
   CHECK(done.reaches(1));

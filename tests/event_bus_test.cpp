@@ -23,8 +23,8 @@ struct recording {
 struct bus_fixture : deterministic_fixture {
   /// A subscriber that records every batch and acks it at once if `auto_ack`.
   event_sink_actor recorder(std::shared_ptr<recording> rec, bool auto_ack) {
-    auto sink = sys.spawn([rec, auto_ack, bus = bus](event_sink_actor::pointer self)
-                            -> event_sink_actor::behavior_type {
+    auto sink = sys.spawn([rec, auto_ack, bus = bus](
+                            event_sink_actor::pointer self) -> event_sink_actor::behavior_type {
       return {[=](event_batch& batch) {
         ++rec->batches;
         rec->dropped_total = batch.dropped_total;
@@ -167,7 +167,8 @@ TEST_CASE_FIXTURE(bus_fixture, "bad subscriptions and unknown ids get typed erro
   CHECK(stats().subscribers == 0);
 }
 
-TEST_CASE_FIXTURE(bus_fixture, "a resource's transitions arrive in order and replay through the table") {
+TEST_CASE_FIXTURE(bus_fixture,
+                  "a resource's transitions arrive in order and replay through the table") {
   auto rec = std::make_shared<recording>();
   subscribe({}, recorder(rec, true));
   drivers::sim_script script;

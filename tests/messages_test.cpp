@@ -51,8 +51,8 @@ caf::timestamp fixed_time() {
 TEST_CASE("every message type crosses the serializer unchanged") {
   registered_config cfg;
   caf::actor_system sys{cfg};
-  event ev{7, fixed_time(), "transition", "orders", "orders-1", "ready", "in_use",
-           R"({"reason":"acquired"})"};
+  event ev{7,          fixed_time(), "transition", "orders",
+           "orders-1", "ready",      "in_use",     R"({"reason":"acquired"})"};
   CHECK(round_trip(sys, ev) == ev);
   event_filter filter{{"transition"}, "orders", "orders-1", 16, 4};
   CHECK(round_trip(sys, filter) == filter);
@@ -64,8 +64,8 @@ TEST_CASE("every message type crosses the serializer unchanged") {
   CHECK(round_trip(sys, rec) == rec);
   std::vector<transition_record> history{rec, rec};
   CHECK(round_trip(sys, history) == history);
-  resource_status st{"orders-1", "orders", "sim", lifecycle_state::failed, true, false, 3,
-                     "connect failed"};
+  resource_status st{"orders-1", "orders", "sim", lifecycle_state::failed,
+                     true,       false,    3,     "connect failed"};
   CHECK(round_trip(sys, st) == st);
   CHECK(round_trip(sys, ping_result{42}) == ping_result{42});
   CHECK(round_trip(sys, shutdown_report{5, 1}) == shutdown_report{5, 1});
@@ -91,8 +91,8 @@ TEST_CASE("errors render by category and code, with their context") {
 }
 
 TEST_CASE("an event renders as one JSON line in the contract's field order") {
-  event ev{12, fixed_time(), "transition", "orders", "orders-1", "ready", "in_use",
-           R"({"reason":"acquired"})"};
+  event ev{12,         fixed_time(), "transition", "orders",
+           "orders-1", "ready",      "in_use",     R"({"reason":"acquired"})"};
   CHECK(to_json_line(ev) ==
         R"({"seq":12,"ts":"2026-11-22T11:21:46.123456Z","kind":"transition","pool":"orders",)"
         R"("resource":"orders-1","from":"ready","to":"in_use","detail":{"reason":"acquired"}})");

@@ -18,14 +18,14 @@ using s = lifecycle_state;
 TEST_CASE("the transition table holds exactly the documented edges") {
   // (from, to, recoverable source) for every valid edge.
   const std::set<std::tuple<s, s, bool>> valid = {
-    {s::created, s::initializing, false},   {s::initializing, s::ready, false},
-    {s::initializing, s::failed, false},    {s::ready, s::in_use, false},
-    {s::ready, s::maintenance, false},      {s::ready, s::draining, false},
-    {s::in_use, s::idle, false},            {s::in_use, s::failed, false},
-    {s::idle, s::in_use, false},            {s::idle, s::maintenance, false},
-    {s::idle, s::draining, false},          {s::maintenance, s::ready, false},
-    {s::maintenance, s::failed, false},     {s::draining, s::cleanup, false},
-    {s::cleanup, s::terminated, false},     {s::failed, s::initializing, true},
+    {s::created, s::initializing, false}, {s::initializing, s::ready, false},
+    {s::initializing, s::failed, false},  {s::ready, s::in_use, false},
+    {s::ready, s::maintenance, false},    {s::ready, s::draining, false},
+    {s::in_use, s::idle, false},          {s::in_use, s::failed, false},
+    {s::idle, s::in_use, false},          {s::idle, s::maintenance, false},
+    {s::idle, s::draining, false},        {s::maintenance, s::ready, false},
+    {s::maintenance, s::failed, false},   {s::draining, s::cleanup, false},
+    {s::cleanup, s::terminated, false},   {s::failed, s::initializing, true},
     {s::failed, s::draining, false},
   };
   for (auto from : all_lifecycle_states)
@@ -35,8 +35,8 @@ TEST_CASE("the transition table holds exactly the documented edges") {
         CAPTURE(to_string(to));
         CAPTURE(recoverable);
         // `recoverable` only qualifies a failed source.
-        bool expected = valid.count({from, to, false}) > 0 ||
-                        (recoverable && valid.count({from, to, true}) > 0);
+        bool expected =
+          valid.count({from, to, false}) > 0 || (recoverable && valid.count({from, to, true}) > 0);
         CHECK(is_valid_transition(from, to, recoverable) == expected);
       }
 }

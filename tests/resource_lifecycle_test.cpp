@@ -30,9 +30,17 @@ enum class situation {
 };
 
 const char* name_of(situation x) {
-  static const char* names[] = {"created",     "initializing", "ready",    "in_use",
-                                "idle",        "maintenance",  "draining", "cleanup",
-                                "terminated",  "failed (recoverable)", "failed (not recoverable)"};
+  static const char* names[] = {"created",
+                                "initializing",
+                                "ready",
+                                "in_use",
+                                "idle",
+                                "maintenance",
+                                "draining",
+                                "cleanup",
+                                "terminated",
+                                "failed (recoverable)",
+                                "failed (not recoverable)"};
   return names[static_cast<int>(x)];
 }
 
@@ -47,11 +55,11 @@ const char* name_of(operation x) {
 /// The state each situation reports.
 lifecycle_state state_of(situation x) {
   switch (x) {
-    case situation::failed_recoverable:
-    case situation::failed_final:
-      return s::failed;
-    default:
-      return static_cast<lifecycle_state>(static_cast<int>(x));
+  case situation::failed_recoverable:
+  case situation::failed_final:
+    return s::failed;
+  default:
+    return static_cast<lifecycle_state>(static_cast<int>(x));
   }
 }
 
@@ -91,60 +99,61 @@ struct lifecycle_fixture : deterministic_fixture {
     }
     auto res = make_resource(c);
     auto hold = [&](auto p) { keep_alive.push_back(std::make_shared<decltype(p)>(std::move(p))); };
-    auto ready = [&] { REQUIRE(call<lifecycle_state>(res, initialize_atom::value).value == s::ready); };
+    auto ready = [&] {
+      REQUIRE(call<lifecycle_state>(res, initialize_atom::value).value == s::ready);
+    };
     auto acquired = [&] {
       ready();
       REQUIRE(call<lifecycle_state>(res, acquire_atom::value).value == s::in_use);
     };
     switch (x) {
-      case situation::created:
-        return {res, false};
-      case situation::initializing:
-        hold(ask(res, initialize_atom::value));
-        run();
-        return {res, true};
-      case situation::ready:
-        ready();
-        return {res, false};
-      case situation::in_use:
-        acquired();
-        return {res, false};
-      case situation::idle:
-        acquired();
-        REQUIRE(call<lifecycle_state>(res, release_atom::value).value == s::idle);
-        return {res, false};
-      case situation::maintenance:
-        ready();
-        hold(ask(res, maintain_atom::value));
-        run();
-        return {res, true};
-      case situation::draining:
-        // Released while its exec is still running: drain must wait for the exec.
-        acquired();
-        hold(ask(res, exec_atom::value, std::string{"{}"}));
-        hold(ask(res, release_atom::value));
-        hold(ask(res, drain_atom::value));
-        run();
-        return {res, true};
-      case situation::cleanup:
-        ready();
-        hold(ask(res, drain_atom::value));
-        run();
-        return {res, true};
-      case situation::terminated:
-        ready();
-        REQUIRE(call<lifecycle_state>(res, drain_atom::value).value == s::terminated);
-        return {res, false};
-      case situation::failed_recoverable:
-        acquired();
-        REQUIRE(call<lifecycle_state>(res, fail_atom::value, std::string{"test"}).value ==
-                s::failed);
-        return {res, false};
-      case situation::failed_final: {
-        auto r = call<lifecycle_state>(res, initialize_atom::value);
-        REQUIRE(r.failed_with(errc::driver_error));
-        return {res, false};
-      }
+    case situation::created:
+      return {res, false};
+    case situation::initializing:
+      hold(ask(res, initialize_atom::value));
+      run();
+      return {res, true};
+    case situation::ready:
+      ready();
+      return {res, false};
+    case situation::in_use:
+      acquired();
+      return {res, false};
+    case situation::idle:
+      acquired();
+      REQUIRE(call<lifecycle_state>(res, release_atom::value).value == s::idle);
+      return {res, false};
+    case situation::maintenance:
+      ready();
+      hold(ask(res, maintain_atom::value));
+      run();
+      return {res, true};
+    case situation::draining:
+      // Released while its exec is still running: drain must wait for the exec.
+      acquired();
+      hold(ask(res, exec_atom::value, std::string{"{}"}));
+      hold(ask(res, release_atom::value));
+      hold(ask(res, drain_atom::value));
+      run();
+      return {res, true};
+    case situation::cleanup:
+      ready();
+      hold(ask(res, drain_atom::value));
+      run();
+      return {res, true};
+    case situation::terminated:
+      ready();
+      REQUIRE(call<lifecycle_state>(res, drain_atom::value).value == s::terminated);
+      return {res, false};
+    case situation::failed_recoverable:
+      acquired();
+      REQUIRE(call<lifecycle_state>(res, fail_atom::value, std::string{"test"}).value == s::failed);
+      return {res, false};
+    case situation::failed_final: {
+      auto r = call<lifecycle_state>(res, initialize_atom::value);
+      REQUIRE(r.failed_with(errc::driver_error));
+      return {res, false};
+    }
     }
     FAIL("unreachable");
     return {res, false};
@@ -164,23 +173,23 @@ struct lifecycle_fixture : deterministic_fixture {
     };
     using state_t = std::type_identity<lifecycle_state>;
     switch (op) {
-      case operation::initialize:
-        return finish(ask(res, initialize_atom::value), state_t{});
-      case operation::acquire:
-        return finish(ask(res, acquire_atom::value), state_t{});
-      case operation::release:
-        return finish(ask(res, release_atom::value), state_t{});
-      case operation::maintain:
-        return finish(ask(res, maintain_atom::value), state_t{});
-      case operation::drain:
-        return finish(ask(res, drain_atom::value), state_t{});
-      case operation::fail:
-        return finish(ask(res, fail_atom::value, std::string{"reported"}), state_t{});
-      case operation::exec:
-        return finish(ask(res, exec_atom::value, std::string{R"({"q":1})"}),
-                      std::type_identity<std::string>{});
-      case operation::ping:
-        return finish(ask(res, ping_atom::value), std::type_identity<ping_result>{});
+    case operation::initialize:
+      return finish(ask(res, initialize_atom::value), state_t{});
+    case operation::acquire:
+      return finish(ask(res, acquire_atom::value), state_t{});
+    case operation::release:
+      return finish(ask(res, release_atom::value), state_t{});
+    case operation::maintain:
+      return finish(ask(res, maintain_atom::value), state_t{});
+    case operation::drain:
+      return finish(ask(res, drain_atom::value), state_t{});
+    case operation::fail:
+      return finish(ask(res, fail_atom::value, std::string{"reported"}), state_t{});
+    case operation::exec:
+      return finish(ask(res, exec_atom::value, std::string{R"({"q":1})"}),
+                    std::type_identity<std::string>{});
+    case operation::ping:
+      return finish(ask(res, ping_atom::value), std::type_identity<ping_result>{});
     }
     return {};
   }
@@ -189,11 +198,12 @@ struct lifecycle_fixture : deterministic_fixture {
 } // namespace
 
 TEST_CASE("every (state, operation) pair lands in its state or is refused without effect") {
-  const situation situations[] = {
-    situation::created,     situation::initializing, situation::ready,
-    situation::in_use,      situation::idle,         situation::maintenance,
-    situation::draining,    situation::cleanup,      situation::terminated,
-    situation::failed_recoverable, situation::failed_final};
+  const situation situations[] = {situation::created,     situation::initializing,
+                                  situation::ready,       situation::in_use,
+                                  situation::idle,        situation::maintenance,
+                                  situation::draining,    situation::cleanup,
+                                  situation::terminated,  situation::failed_recoverable,
+                                  situation::failed_final};
   const operation operations[] = {operation::initialize, operation::acquire, operation::release,
                                   operation::maintain,   operation::drain,   operation::fail,
                                   operation::exec,       operation::ping};
@@ -322,8 +332,7 @@ TEST_CASE_FIXTURE(deterministic_fixture,
   CHECK(h[3].to == s::ready);
 }
 
-TEST_CASE_FIXTURE(deterministic_fixture,
-                  "a resource answers queries while its driver call hangs") {
+TEST_CASE_FIXTURE(deterministic_fixture, "a resource answers queries while its driver call hangs") {
   auto res = make_resource("db-1");
   auto p = ask(res, initialize_atom::value);
   run();
@@ -400,11 +409,13 @@ TEST_CASE_FIXTURE(deterministic_fixture,
   auto res = make_resource("db-1");
   call<lifecycle_state>(res, initialize_atom::value);
   call<lifecycle_state>(res, acquire_atom::value);
-  CHECK(call<std::string>(res, exec_atom::value, std::string{"{}"}).failed_with(errc::driver_error));
+  CHECK(
+    call<std::string>(res, exec_atom::value, std::string{"{}"}).failed_with(errc::driver_error));
   CHECK(state_of(res) == s::in_use);
   script.exec_error = drivers::driver_errc::broken;
   sim->set_script("db-1", script);
-  CHECK(call<std::string>(res, exec_atom::value, std::string{"{}"}).failed_with(errc::driver_error));
+  CHECK(
+    call<std::string>(res, exec_atom::value, std::string{"{}"}).failed_with(errc::driver_error));
   auto st = status(res);
   CHECK(st.state == s::failed);
   CHECK(st.recoverable);
@@ -501,6 +512,24 @@ TEST_CASE_FIXTURE(deterministic_fixture, "cleanup gives close at most the cleanu
   CHECK(sim->open_connections() == 1);
   executor->run_all();
   CHECK(sim->open_connections() == 0);
+}
+
+TEST_CASE_FIXTURE(deterministic_fixture,
+                  "recovery waits until the call in flight at the failure has answered") {
+  auto res = make_resource("db-1");
+  call<lifecycle_state>(res, initialize_atom::value);
+  call<lifecycle_state>(res, acquire_atom::value);
+  auto exec = ask(res, exec_atom::value, std::string{"{}"});
+  run();
+  auto failed = ask(res, fail_atom::value, std::string{"holder saw an error"});
+  run();
+  CHECK(take<lifecycle_state>(failed).value == s::failed);
+  auto early = ask(res, initialize_atom::value);
+  run();
+  CHECK(take<lifecycle_state>(early).failed_with(errc::unavailable));
+  settle();
+  CHECK(take<std::string>(exec).value); // its requester is answered, not forgotten
+  CHECK(call<lifecycle_state>(res, initialize_atom::value).value == s::ready);
 }
 
 TEST_CASE_FIXTURE(deterministic_fixture, "maintenance resets the handle and returns to ready") {

@@ -128,8 +128,9 @@ TEST_CASE("shutdown drains what it can, stops every actor and closes every handl
     cv.notify_all();
   });
   auto count_ready = [&] {
-    return std::count_if(seen.begin(), seen.end(),
-                         [](const event& ev) { return ev.kind == "transition" && ev.to == "ready"; });
+    return std::count_if(seen.begin(), seen.end(), [](const event& ev) {
+      return ev.kind == "transition" && ev.to == "ready";
+    });
   };
   std::vector<resource_actor> all;
   {

@@ -102,7 +102,8 @@ TEST_CASE("scripts and driver configs are read from JSON with errors naming the 
     }
     FAIL("accepted: " << text);
   };
-  fails_with(R"({"script": {"fail_connect": 1}})", "driver_config.script.fail_connect: unknown key");
+  fails_with(R"({"script": {"fail_connect": 1}})",
+             "driver_config.script.fail_connect: unknown key");
   fails_with(R"({"script": {"ping_pattern": "+x"}})", "ping_pattern");
   fails_with(R"({"script": {"hang_ms": {"dance": 1}}})", "unknown operation 'dance'");
   fails_with(R"({"resources": {"r1": {"exec_error": "nope"}}})",

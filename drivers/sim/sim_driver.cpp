@@ -8,7 +8,7 @@ namespace custodian::drivers {
 class sim_connection final : public connection {
 public:
   sim_connection(std::shared_ptr<sim_driver> owner, std::string resource_id)
-    : owner_(std::move(owner)), resource_id_(std::move(resource_id)) {}
+      : owner_(std::move(owner)), resource_id_(std::move(resource_id)) {}
 
 protected:
   driver_status do_ping(millis) override {
@@ -122,23 +122,23 @@ uint64_t sim_driver::begin_call(const std::string& resource_id, sim_op op, sim_s
   auto& track = tracks_[resource_id];
   uint64_t n = 0;
   switch (op) {
-    case sim_op::connect:
-      n = track.connects++;
-      ++counters_.connect_attempts;
-      break;
-    case sim_op::ping:
-      n = track.pings++;
-      ++counters_.pings;
-      break;
-    case sim_op::exec:
-      n = track.execs++;
-      ++counters_.execs;
-      break;
-    case sim_op::reset:
-      ++counters_.resets;
-      break;
-    case sim_op::close:
-      break;
+  case sim_op::connect:
+    n = track.connects++;
+    ++counters_.connect_attempts;
+    break;
+  case sim_op::ping:
+    n = track.pings++;
+    ++counters_.pings;
+    break;
+  case sim_op::exec:
+    n = track.execs++;
+    ++counters_.execs;
+    break;
+  case sim_op::reset:
+    ++counters_.resets;
+    break;
+  case sim_op::close:
+    break;
   }
   if (auto hang = script.hang_of(op); hang.count() > 0)
     hang_cv_.wait_for(lock, hang, [this] { return hangs_released_; });
@@ -159,8 +159,8 @@ driver_result<std::shared_ptr<connection>> sim_driver::do_connect(const std::str
     std::lock_guard<std::mutex> guard{mtx_};
     ++counters_.opens;
   }
-  return std::shared_ptr<connection>{std::make_shared<sim_connection>(shared_from_this(),
-                                                                      resource_id)};
+  return std::shared_ptr<connection>{
+    std::make_shared<sim_connection>(shared_from_this(), resource_id)};
 }
 
 } // namespace custodian::drivers

@@ -6,16 +6,16 @@ namespace custodian::drivers {
 
 std::string to_string(sim_op op) {
   switch (op) {
-    case sim_op::connect:
-      return "connect";
-    case sim_op::ping:
-      return "ping";
-    case sim_op::exec:
-      return "exec";
-    case sim_op::reset:
-      return "reset";
-    case sim_op::close:
-      return "close";
+  case sim_op::connect:
+    return "connect";
+  case sim_op::ping:
+    return "ping";
+  case sim_op::exec:
+    return "exec";
+  case sim_op::reset:
+    return "reset";
+  case sim_op::close:
+    return "close";
   }
   return "unknown";
 }

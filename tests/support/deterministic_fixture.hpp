@@ -54,7 +54,7 @@ public:
   event_bus_actor bus;
 
   deterministic_fixture()
-    : sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+      : sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
     bus = spawn_event_bus(sys);
     track(bus);
     run();
@@ -91,8 +91,8 @@ public:
     c.driver = sim;
     c.init.timeout = std::chrono::milliseconds{1'000};
     c.init.max_retries = 3;
-    c.init.backoff = backoff_policy{std::chrono::milliseconds{100},
-                                    std::chrono::milliseconds{1'000}, 0.0};
+    c.init.backoff =
+      backoff_policy{std::chrono::milliseconds{100}, std::chrono::milliseconds{1'000}, 0.0};
     c.operation_timeout = std::chrono::milliseconds{500};
     c.drain_timeout = std::chrono::milliseconds{2'000};
     c.cleanup_timeout = std::chrono::milliseconds{300};
