@@ -114,7 +114,8 @@ shutdown_report runtime::shutdown() {
   {
     caf::scoped_actor self{d.sys};
     auto deadline = caf::timespan{d.cfg.shutdown_timeout};
-    self->request(d.root, deadline + std::chrono::seconds{1}, shutdown_atom::value, deadline)
+    // The root spends at most `deadline` draining and `deadline` flushing events.
+    self->request(d.root, 2 * deadline + std::chrono::seconds{1}, shutdown_atom::value, deadline)
       .receive([&](shutdown_report& r) { report = r; },
                [&](caf::error&) {
                  // The root did not answer in time: stop the tree without draining.
