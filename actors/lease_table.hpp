@@ -78,6 +78,15 @@ public:
     return take(i);
   }
 
+  /// Ids of every open lease.
+  std::vector<uint64_t> ids() const {
+    std::vector<uint64_t> result;
+    result.reserve(open_.size());
+    for (const auto& kv : open_)
+      result.push_back(kv.first);
+    return result;
+  }
+
   /// Ids of the open leases of `holder`.
   std::vector<uint64_t> held_by(const Holder& holder) const {
     std::vector<uint64_t> ids;

@@ -15,6 +15,11 @@ using fail_atom = caf::atom_constant<caf::atom("fail")>;
 using exec_atom = caf::atom_constant<caf::atom("exec")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;
 
+// Pool operations.
+using return_atom = caf::atom_constant<caf::atom("return")>;
+using suspend_atom = caf::atom_constant<caf::atom("suspend")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
+
 // Queries.
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using history_atom = caf::atom_constant<caf::atom("history")>;

@@ -10,6 +10,9 @@
 #include "messages/event.hpp"
 #include "messages/event_bus_actor.hpp"
 #include "messages/lifecycle_state.hpp"
+#include "messages/pool_actor.hpp"
+#include "messages/pool_messages.hpp"
+#include "messages/pool_state.hpp"
 #include "messages/resource_actor.hpp"
 #include "messages/resource_messages.hpp"
 #include "messages/root_actor.hpp"
@@ -27,6 +30,10 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<event_filter>("custodian.event_filter");
   cfg.add_message_type<event_batch>("custodian.event_batch");
   cfg.add_message_type<event_bus_stats>("custodian.event_bus_stats");
+  cfg.add_message_type<pool_state>("custodian.pool_state");
+  cfg.add_message_type<lease>("custodian.lease");
+  cfg.add_message_type<pool_stats>("custodian.pool_stats");
+  cfg.add_message_type<pool_actor>("custodian.pool_actor");
   cfg.add_message_type<shutdown_report>("custodian.shutdown_report");
   cfg.add_message_type<resource_actor>("custodian.resource_actor");
   cfg.add_message_type<root_actor>("custodian.root_actor");

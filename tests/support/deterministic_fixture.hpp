@@ -113,13 +113,24 @@ public:
     actors_.push_back(caf::actor_cast<caf::actor>(hdl));
   }
 
-  /// Sends a request from a fresh sender, whose mailbox will hold nothing but the
-  /// reply; `take` collects it once the test has run what it needs to.
+  /// A sender that lives as long as the test keeps it: the holder of leases.
+  std::shared_ptr<caf::scoped_actor> make_sender() {
+    return std::make_shared<caf::scoped_actor>(sys);
+  }
+
+  /// Sends a request from `sender`; `take` collects the reply once the test has run
+  /// what it needs to. The sender's mailbox must hold nothing but this reply.
   template <class Handle, class... Ts>
-  auto ask(const Handle& dest, Ts&&... xs) {
-    auto sender = std::make_shared<caf::scoped_actor>(sys);
+  auto ask_from(std::shared_ptr<caf::scoped_actor> sender, const Handle& dest, Ts&&... xs) {
     auto rh = (*sender)->request(dest, caf::infinite, std::forward<Ts>(xs)...);
     return pending_request<decltype(rh)>{std::move(sender), std::move(rh)};
+  }
+
+  /// Sends a request from a fresh sender, whose mailbox will hold nothing but the
+  /// reply.
+  template <class Handle, class... Ts>
+  auto ask(const Handle& dest, Ts&&... xs) {
+    return ask_from(make_sender(), dest, std::forward<Ts>(xs)...);
   }
 
   /// Collects the reply of `ask` if it has arrived; never blocks.

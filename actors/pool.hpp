@@ -1,0 +1,43 @@
+#pragma once
+// The pool actor: the authority over one pool's leases. It hands out idle
+// resources, creates new ones below max_size, queues the rest in arrival order
+// with their own deadlines (one timer per pool, not per request), and takes
+// leases back from holders that die or keep them past their TTL.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "actors/resource.hpp"
+#include "messages/pool_actor.hpp"
+
+namespace caf {
+class actor_system;
+}
+
+namespace custodian {
+
+struct pool_config {
+  std::string name;
+  std::shared_ptr<drivers::driver> driver;
+  /// Resources created at start and kept ready.
+  uint32_t min_idle = 0;
+  uint32_t max_size = 8;
+  /// How long an acquire waits in line unless it brings its own timeout.
+  std::chrono::milliseconds acquire_timeout{5'000};
+  /// A lease held longer is reclaimed and reported as a leak; 0 = no limit.
+  std::chrono::milliseconds lease_ttl{0};
+  /// Hand out the most recently returned resource first (warm caches); false = FIFO.
+  bool lifo = true;
+  /// How long drain waits for leased resources to come back.
+  std::chrono::milliseconds drain_timeout{30'000};
+  /// Template of every resource: init policy and timeouts (id, pool and driver are
+  /// set by the pool).
+  resource_config resource;
+};
+
+/// Spawns a pool in state `creating`; it warms `min_idle` resources, then serves.
+pool_actor spawn_pool(caf::actor_system& sys, pool_config cfg, resource_context ctx);
+
+} // namespace custodian
