@@ -482,7 +482,9 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
         }
         return;
       }
-    self->quit(msg.reason);
+    // A normal exit of a linked actor (a holder, say) is no reason to stop.
+    if (msg.reason != caf::exit_reason::normal)
+      self->quit(msg.reason);
   });
   set_state(self, pool_state::initializing, "start");
   grow(self);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -19,6 +20,7 @@ struct root_state {
   event_bus_actor bus;
   // Children's handles are kept: a child whose last handle is dropped would exit.
   std::vector<resource_actor> resources;
+  std::vector<pool_actor> pools;
   std::vector<caf::actor> others;
 };
 
@@ -30,6 +32,7 @@ void forget(self_ptr self, const caf::actor_addr& child) {
   auto gone = [&](const auto& hdl) { return hdl.address() == child; };
   st.resources.erase(std::remove_if(st.resources.begin(), st.resources.end(), gone),
                      st.resources.end());
+  st.pools.erase(std::remove_if(st.pools.begin(), st.pools.end(), gone), st.pools.end());
   st.others.erase(std::remove_if(st.others.begin(), st.others.end(), gone), st.others.end());
 }
 
@@ -37,12 +40,14 @@ bool is_child(self_ptr self, const caf::actor_addr& addr) {
   auto& st = self->state;
   auto same = [&](const auto& hdl) { return hdl.address() == addr; };
   return st.bus.address() == addr || std::any_of(st.resources.begin(), st.resources.end(), same) ||
+         std::any_of(st.pools.begin(), st.pools.end(), same) ||
          std::any_of(st.others.begin(), st.others.end(), same);
 }
 
 caf::result<shutdown_report> shut_down(self_ptr self, caf::timespan deadline) {
   auto promise = self->make_response_promise<shutdown_report>();
-  auto pending = std::make_shared<std::size_t>(self->state.resources.size());
+  auto& st = self->state;
+  auto pending = std::make_shared<std::size_t>(st.resources.size() + st.pools.size());
   auto report = std::make_shared<shutdown_report>();
   // Subscribers get every event of the drain before the tree stops.
   auto finish = [self, promise, report, deadline]() mutable {
@@ -57,18 +62,23 @@ caf::result<shutdown_report> shut_down(self_ptr self, caf::timespan deadline) {
     finish();
     return promise;
   }
-  for (auto& res : self->state.resources) {
-    auto one_done = [pending, finish](bool drained, shutdown_report& r) mutable {
-      ++(drained ? r.drained : r.forced);
-      if (--*pending == 0)
-        finish();
-    };
-    self->request(res, deadline, drain_atom::value)
-      .then([report, one_done](lifecycle_state) mutable { one_done(true, *report); },
-            // Not drainable now (in use, initializing, ...) or too slow: it is stopped
-            // with the tree and its state closes its handle.
-            [report, one_done](caf::error&) mutable { one_done(false, *report); });
-  }
+  auto one_done = [pending, finish, report](bool drained) mutable {
+    ++(drained ? report->drained : report->forced);
+    if (--*pending == 0)
+      finish();
+  };
+  // A child that cannot drain now (in use, initializing, ...) or too slowly is
+  // stopped with the tree; its state closes what it holds.
+  auto drain = [self, deadline, one_done](const auto& child, auto reply_tag) {
+    using reply = typename decltype(reply_tag)::type;
+    self->request(child, deadline, drain_atom::value)
+      .then([one_done](reply) mutable { one_done(true); },
+            [one_done](caf::error&) mutable { one_done(false); });
+  };
+  for (auto& res : st.resources)
+    drain(res, std::type_identity<lifecycle_state>{});
+  for (auto& pool : st.pools)
+    drain(pool, std::type_identity<pool_state>{});
   return promise;
 }
 
@@ -78,7 +88,10 @@ root_actor::behavior_type root_supervisor(self_ptr self) {
       forget(self, msg.source);
       return;
     }
-    self->quit(msg.reason); // shutdown requested from outside the tree
+    // Shutdown requested from outside the tree; a normal exit of a linked actor
+    // that is not a child is none.
+    if (msg.reason != caf::exit_reason::normal)
+      self->quit(msg.reason);
   });
   self->state.bus = spawn_event_bus(self->system());
   self->link_to(self->state.bus);
@@ -87,6 +100,11 @@ root_actor::behavior_type root_supervisor(self_ptr self) {
     [self](adopt_atom, resource_actor& res) {
       self->link_to(res);
       self->state.resources.push_back(std::move(res));
+      return caf::ok_atom::value;
+    },
+    [self](adopt_atom, pool_actor& pool) {
+      self->link_to(pool);
+      self->state.pools.push_back(std::move(pool));
       return caf::ok_atom::value;
     },
     [self](adopt_atom, caf::actor& other) {

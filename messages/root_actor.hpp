@@ -11,12 +11,13 @@
 
 #include "messages/atoms.hpp"
 #include "messages/event_bus_actor.hpp"
+#include "messages/pool_actor.hpp"
 #include "messages/resource_actor.hpp"
 
 namespace custodian {
 
-/// How a shutdown went: resources that drained to `terminated` in time, and
-/// resources that were stopped without draining (their handles are closed by
+/// How a shutdown went: children (resources and pools) that drained in time, and
+/// children that were stopped without draining (their handles are closed by
 /// their blocking workers all the same).
 struct shutdown_report {
   uint64_t drained = 0;
@@ -35,9 +36,12 @@ using root_actor = caf::typed_actor<
   /// Links a resource into the tree; the root keeps its handle and drains it at
   /// shutdown.
   caf::replies_to<adopt_atom, resource_actor>::with<caf::ok_atom>,
+  /// Links a pool into the tree; the root keeps its handle and drains it at
+  /// shutdown.
+  caf::replies_to<adopt_atom, pool_actor>::with<caf::ok_atom>,
   /// Links any other actor (event sinks, helpers) into the tree.
   caf::replies_to<adopt_atom, caf::actor>::with<caf::ok_atom>,
-  /// Drains every resource in parallel, waiting at most the given time, replies
+  /// Drains every pool and resource in parallel, waiting at most the given time, replies
   /// the report and stops the whole tree.
   caf::replies_to<shutdown_atom, caf::timespan>::with<shutdown_report>>;
 

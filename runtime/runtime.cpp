@@ -92,6 +92,14 @@ resource_actor runtime::add_resource(resource_config cfg) {
   return res;
 }
 
+pool_actor runtime::add_pool(pool_config cfg) {
+  if (impl_->report)
+    throw std::logic_error("custodian runtime: add_pool after shutdown");
+  auto pool = spawn_pool(impl_->sys, std::move(cfg), resource_context{impl_->executor, impl_->bus});
+  ask<caf::ok_atom>(impl_->sys, impl_->root, adopt_atom::value, pool);
+  return pool;
+}
+
 uint64_t runtime::on_events(event_filter filter, std::function<void(const event_batch&)> handler) {
   auto bus = impl_->bus;
   auto sink =

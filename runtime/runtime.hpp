@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/pool.hpp"
 #include "actors/resource.hpp"
 #include "messages/event.hpp"
 #include "messages/event_bus_actor.hpp"
@@ -47,6 +48,9 @@ public:
 
   /// Spawns a resource actor (state `created`) under the root supervisor.
   resource_actor add_resource(resource_config cfg);
+
+  /// Spawns a pool under the root supervisor; it warms min_idle resources.
+  pool_actor add_pool(pool_config cfg);
 
   /// Calls `handler` with every batch of matching events, on a scheduler thread:
   /// keep it short. Returns the subscription id.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <vector>
 
@@ -182,4 +183,41 @@ TEST_CASE("an empty runtime shuts down at once, and again") {
   auto first = rt.shutdown();
   CHECK(first == shutdown_report{0, 0});
   CHECK(rt.shutdown() == first);
+}
+
+TEST_CASE("shutdown drains pools too, taking back leases still held at their drain timeout") {
+  auto sim = std::make_shared<drivers::sim_driver>();
+  runtime rt;
+  pool_config cfg;
+  cfg.name = "orders";
+  cfg.driver = sim;
+  cfg.min_idle = 3;
+  cfg.max_size = 4;
+  cfg.drain_timeout = 50ms;
+  auto pool = rt.add_pool(cfg);
+  // The holder never releases and lives until the tree stops (it is linked to the
+  // pool); a scoped_actor would block the runtime's final wait for all actors.
+  std::promise<lease> granted;
+  rt.system().spawn([pool, &granted](caf::event_based_actor* self) -> caf::behavior {
+    self->link_to(pool);
+    self->request(pool, bound, acquire_atom::value).then([&granted](lease l) {
+      granted.set_value(std::move(l));
+    });
+    return {[](int) {}}; // stays alive, holding its lease
+  });
+  auto leased = granted.get_future();
+  REQUIRE(leased.wait_for(bound) == std::future_status::ready);
+  CHECK(leased.get().pool == "orders");
+  {
+    caf::scoped_actor self{rt.system()};
+    auto stats = ask<pool_stats>(self, pool, stats_atom::value);
+    CHECK(stats.in_use == 1);
+    CHECK(stats.size <= 4);
+  }
+  // The holder is still alive and never releases: the pool's drain timeout decides.
+  auto report = rt.shutdown();
+  CHECK(report.drained == 1);
+  CHECK(report.forced == 0);
+  CHECK(sim->counters().opens >= 3);
+  CHECK(sim->open_connections() == 0);
 }
