@@ -115,10 +115,9 @@ void arm_sweep(self_ptr self) {
   self->delayed_send(self, *next > now ? *next - now : caf::timespan{0}, sweep_atom::value);
 }
 
-caf::error timeout_error(self_ptr self, caf::timespan waited) {
+caf::error timeout_error(self_ptr self) {
   auto& st = self->state;
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(waited).count();
-  auto what = "acquire timed out after " + std::to_string(ms) + " ms";
+  std::string what = "acquire timed out waiting in line";
   // The waiter learns why nothing could be created, not just that time ran out.
   if (!st.last_creation_error.empty())
     what += "; last creation error: " + st.last_creation_error;
@@ -263,7 +262,7 @@ void serve_waiters(self_ptr self) {
     // A waiter whose time is up is answered with its timeout, never served late.
     if (w->deadline <= now) {
       ++st.counters.timeouts;
-      w->payload.deliver(timeout_error(self, st.cfg.acquire_timeout));
+      w->payload.deliver(timeout_error(self));
       continue;
     }
     auto slot_id = *take_idle(self);
@@ -338,6 +337,19 @@ caf::error close_lease(self_ptr self, uint64_t id) {
                     "lease " + std::to_string(id) + " is unknown or already released");
 }
 
+/// Counts and publishes a lease taken back from its holder. The slot may be gone
+/// already (its resource ended), so it is looked up, not assumed.
+void report_reclaimed(self_ptr self, const lease_table<caf::actor_addr>::entry& entry,
+                      const char* reason) {
+  auto& st = self->state;
+  ++st.counters.reclaimed;
+  auto i = st.slots.find(entry.slot);
+  publish(
+    self, "lease_reclaimed", i != st.slots.end() ? i->second.id : "", "", "",
+    nlohmann::json{{"lease", entry.id}, {"holder", holder_name(entry.holder)}, {"reason", reason}}
+      .dump());
+}
+
 /// Takes back every lease and waiter of a holder that died.
 void on_holder_down(self_ptr self, const caf::down_msg& msg) {
   auto& st = self->state;
@@ -345,11 +357,7 @@ void on_holder_down(self_ptr self, const caf::down_msg& msg) {
   st.waiters.remove_holder(msg.source);
   for (auto id : st.leases.held_by(msg.source)) {
     auto [outcome, entry] = st.leases.close(id);
-    ++st.counters.reclaimed;
-    publish(
-      self, "lease_reclaimed", st.slots.at(entry->slot).id, "", "",
-      nlohmann::json{{"lease", id}, {"holder", holder_name(msg.source)}, {"reason", "holder ended"}}
-        .dump());
+    report_reclaimed(self, *entry, "holder ended");
     give_back(self, entry->slot);
   }
   check_drained(self);
@@ -361,14 +369,14 @@ void sweep(self_ptr self) {
   auto now = self->clock().now();
   for (auto& w : st.waiters.expire(now)) {
     ++st.counters.timeouts;
-    w.payload.deliver(timeout_error(self, st.cfg.acquire_timeout));
+    w.payload.deliver(timeout_error(self));
   }
   for (auto id : st.leases.overdue(now)) {
     auto entry = st.leases.reclaim(id);
     ++st.counters.leaks;
-    auto& s = st.slots.at(entry->slot);
+    auto i = st.slots.find(entry->slot);
     publish(
-      self, "lease_leak", s.id, "", "",
+      self, "lease_leak", i != st.slots.end() ? i->second.id : "", "", "",
       nlohmann::json{
         {"lease", id},
         {"holder", holder_name(entry->holder)},
@@ -423,12 +431,7 @@ void on_drain_deadline(self_ptr self) {
   if (st.state != pool_state::draining)
     return;
   for (auto id : st.leases.ids()) {
-    auto entry = st.leases.reclaim(id);
-    ++st.counters.reclaimed;
-    publish(self, "lease_reclaimed", st.slots.at(entry->slot).id, "", "",
-            nlohmann::json{
-              {"lease", id}, {"holder", holder_name(entry->holder)}, {"reason", "drain timeout"}}
-              .dump());
+    report_reclaimed(self, *st.leases.reclaim(id), "drain timeout");
   }
   check_drained(self);
 }
