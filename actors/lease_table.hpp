@@ -1,9 +1,10 @@
 #pragma once
 // The authoritative record of who holds which resource of a pool. It tells a
 // release from a double release or an unknown id, finds the leases of a holder
-// that died, and the leases past their TTL (leaks). A leak that is reclaimed is
-// remembered, so that its holder's late release is reported as such rather than
-// as an unknown lease. Plain C++, tested without actors.
+// that died, and the leases past their TTL (leaks). A lease taken back from a
+// holder still alive (a leak, a resource that failed under it) is remembered with
+// the reason, so that the holder's next use can be told why and its late release
+// reads as such rather than as an unknown lease. Plain C++, tested without actors.
 
 #include <chrono>
 #include <cstddef>
@@ -11,7 +12,7 @@
 #include <deque>
 #include <map>
 #include <optional>
-#include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -22,7 +23,7 @@ namespace custodian {
 /// What closing a lease found.
 enum class lease_close : uint8_t {
   released,    ///< an open lease, now closed
-  late_return, ///< a lease reclaimed as a leak earlier; its holder returned it now
+  late_return, ///< a lease reclaimed earlier; its holder returned it now
   unknown,     ///< never issued, or closed before (a double release)
 };
 
@@ -39,7 +40,7 @@ public:
     time_point ttl_deadline; ///< time_point::max() without a TTL
   };
 
-  /// Remembers this many reclaimed leaks for `late_return`; older ones read as unknown.
+  /// Remembers this many reclaimed leases; older ones read as unknown.
   explicit lease_table(std::size_t remembered_leaks = 1024) : remembered_(remembered_leaks) {}
 
   /// Opens a lease; `ttl` of zero means none.
@@ -64,12 +65,13 @@ public:
     return {lease_close::released, take(i)};
   }
 
-  /// Closes a lease as a leak: its holder may still return it later.
-  std::optional<entry> reclaim(uint64_t id) {
+  /// Closes a lease behind its holder's back: the holder may still use or return
+  /// it later and learns `reason`.
+  std::optional<entry> reclaim(uint64_t id, std::string reason) {
     auto i = open_.find(id);
     if (i == open_.end())
       return std::nullopt;
-    reclaimed_.insert(id);
+    reclaimed_.emplace(id, std::move(reason));
     reclaim_order_.push_back(id);
     while (reclaim_order_.size() > remembered_) {
       reclaimed_.erase(reclaim_order_.front());
@@ -107,6 +109,12 @@ public:
     return i == open_.end() ? nullptr : &i->second;
   }
 
+  /// Why lease `id` was reclaimed; null if it was not (or is forgotten).
+  const std::string* reclaim_reason(uint64_t id) const {
+    auto i = reclaimed_.find(id);
+    return i == reclaimed_.end() ? nullptr : &i->second;
+  }
+
   std::size_t size() const { return open_.size(); }
 
 private:
@@ -122,7 +130,7 @@ private:
   std::size_t remembered_;
   std::map<uint64_t, entry> open_;
   deadline_index by_ttl_;
-  std::set<uint64_t> reclaimed_;
+  std::map<uint64_t, std::string> reclaimed_;
   std::deque<uint64_t> reclaim_order_;
 };
 

@@ -1,5 +1,6 @@
 #include "actors/pool.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/deadline_index.hpp"
 #include "actors/lease_table.hpp"
 #include "actors/waiter_queue.hpp"
 #include "messages/errors.hpp"
@@ -25,7 +27,7 @@ using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using grow_atom = caf::atom_constant<caf::atom("grow")>;
 
 using pool_impl = pool_actor::extend<
-  /// The earliest waiter or lease deadline may have passed.
+  /// The earliest deadline (waiter, lease TTL, lifetime, idle timeout) may have passed.
   caf::reacts_to<sweep_atom>,
   /// The drain timeout has passed.
   caf::reacts_to<deadline_atom>,
@@ -41,9 +43,35 @@ struct slot {
   resource_actor handle;
   std::string id;
   slot_state state = slot_state::creating;
+  /// Its connection, for holders in this process.
+  std::shared_ptr<connection_view> view;
+  /// When max_lifetime (less its jitter) retires it; max() without a limit.
+  time_point retire_at = time_point::max();
+  /// Past its lifetime while leased: retired when it comes back.
+  bool expired = false;
+  time_point idle_since;
+  /// An exec on its lease is running (one at a time, like the resource itself).
+  bool exec_in_flight = false;
 };
 
-using waiter_list = waiter_queue<caf::typed_response_promise<lease>, caf::actor_addr>;
+/// Who holds a lease or waits for one: an actor, or a thread using the blocking
+/// facade (no address; named for leak reports).
+struct holder_ref {
+  caf::actor_addr actor;
+  std::string thread;
+
+  bool operator==(const holder_ref&) const = default;
+};
+
+/// Where the answer to one acquire goes: an actor's response promise or the
+/// completion of a blocking caller.
+struct lease_reply {
+  caf::typed_response_promise<lease> promise;
+  blocking_acquire blocking;
+  time_point queued_at;
+};
+
+using waiter_list = waiter_queue<lease_reply, holder_ref>;
 
 struct pool_data {
   static inline const char* name = "custodian.pool";
@@ -52,10 +80,15 @@ struct pool_data {
   resource_context ctx;
   pool_state state = pool_state::creating;
   std::map<uint64_t, slot> slots;
+  /// Idle slots; the front has been idle longest.
   std::deque<uint64_t> idle;
-  lease_table<caf::actor_addr> leases;
+  lease_table<holder_ref> leases;
   waiter_list waiters;
+  deadline_index lifetimes;
   std::set<caf::actor_addr> monitored;
+  /// The holder of the latest acquire: skips the monitor lookup for a client that
+  /// acquires in a loop.
+  caf::actor_addr last_watched;
   uint64_t next_slot = 1;
   uint32_t creating = 0;
   std::string last_creation_error;
@@ -71,6 +104,21 @@ struct pool_data {
   std::mt19937_64 rng;
 
   pool_data() = default;
+
+  /// Resources alive or being created, not retiring: what max_size bounds.
+  std::size_t live() const {
+    std::size_t n = 0;
+    for (const auto& [id, s] : slots)
+      n += s.state != slot_state::retiring;
+    return n;
+  }
+
+  bool serving() const { return state == pool_state::active || state == pool_state::scaling; }
+
+  bool closing() const {
+    return state == pool_state::draining || state == pool_state::destroying ||
+           state == pool_state::destroyed;
+  }
 };
 
 using self_ptr = pool_impl::stateful_pointer<pool_data>;
@@ -90,24 +138,42 @@ void publish(self_ptr self, std::string kind, std::string resource, std::string 
 
 void set_state(self_ptr self, pool_state to, const std::string& reason) {
   auto from = self->state.state;
+  if (from == to)
+    return;
   self->state.state = to;
   publish(self, "pool_transition", "", to_string(from), to_string(to),
           nlohmann::json{{"reason", reason}}.dump());
 }
 
-std::string holder_name(const caf::actor_addr& holder) {
-  return holder ? "actor " + std::to_string(holder.id()) : "anonymous";
+std::string holder_name(const holder_ref& holder) {
+  if (holder.actor)
+    return "actor " + std::to_string(holder.actor.id());
+  return holder.thread.empty() ? "anonymous" : holder.thread;
+}
+
+std::string slot_name(self_ptr self, uint64_t slot_id) {
+  auto i = self->state.slots.find(slot_id);
+  return i != self->state.slots.end() ? i->second.id : "";
 }
 
 // --- the single timer ---------------------------------------------------------
 
-/// Arms the sweep for the earliest waiter or lease deadline, unless one armed
-/// earlier already covers it.
+/// The idle deadline that can retire something: only while more than min_idle
+/// are idle, else the sweep would fire for nothing.
+std::optional<time_point> idle_deadline(const pool_data& st) {
+  if (st.cfg.idle_timeout.count() == 0 || st.idle.size() <= st.cfg.min_idle)
+    return std::nullopt;
+  return st.slots.at(st.idle.front()).idle_since + st.cfg.idle_timeout;
+}
+
+/// Arms the sweep for the earliest deadline, unless one armed earlier covers it.
 void arm_sweep(self_ptr self) {
   auto& st = self->state;
-  std::optional<time_point> next = st.waiters.next_deadline();
-  if (auto ttl = st.leases.next_deadline(); ttl && (!next || *ttl < *next))
-    next = ttl;
+  std::optional<time_point> next;
+  for (auto candidate : {st.waiters.next_deadline(), st.leases.next_deadline(),
+                         st.lifetimes.next(), idle_deadline(st)})
+    if (candidate && (!next || *candidate < *next))
+      next = candidate;
   if (!next || (st.sweep_at && *st.sweep_at <= *next))
     return;
   st.sweep_at = next;
@@ -124,13 +190,22 @@ caf::error timeout_error(self_ptr self) {
   return pool_error(self, errc::timeout, what);
 }
 
+void refuse(lease_reply& reply, caf::error err) {
+  if (reply.blocking)
+    reply.blocking->fail(std::move(err));
+  else
+    reply.promise.deliver(std::move(err));
+}
+
 // --- resources ------------------------------------------------------------------
 
 void serve_waiters(self_ptr self);
 void grow(self_ptr self);
 void check_drained(self_ptr self);
+void settle_scaling(self_ptr self);
 
-/// Ends a resource: drains it (it closes its handle) and forgets it.
+/// Ends a resource: drains it (it closes its handle) and forgets it. The pool
+/// refills to min_idle at once, not at the next sweep.
 void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
   auto& st = self->state;
   auto i = st.slots.find(slot_id);
@@ -138,6 +213,8 @@ void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
     return;
   i->second.state = slot_state::retiring;
   std::erase(st.idle, slot_id);
+  if (i->second.retire_at != time_point::max())
+    st.lifetimes.remove(i->second.retire_at, slot_id);
   publish(self, "resource_retired", i->second.id, "", "",
           nlohmann::json{{"reason", reason}}.dump());
   ++st.draining_resources;
@@ -153,12 +230,62 @@ void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
     --st.draining_resources;
     ++st.counters.closed;
     check_drained(self);
-    grow(self);
+    settle_scaling(self);
   };
   // A resource that cannot drain now (initializing, in use, failed badly) is
   // stopped; its state closes whatever it holds.
   self->request(handle, caf::infinite, drain_atom::value)
     .then([done](lifecycle_state) mutable { done(); }, [done](caf::error&) mutable { done(); });
+  grow(self);
+}
+
+/// When max_lifetime retires a resource created now: a little early, by a random
+/// share of the lifetime, so that resources created together leave one by one.
+time_point lifetime_end(self_ptr self, time_point now) {
+  auto& st = self->state;
+  if (st.cfg.max_lifetime.count() == 0)
+    return time_point::max();
+  std::uniform_real_distribution<double> draw{0.0, std::clamp(st.cfg.lifetime_jitter, 0.0, 1.0)};
+  auto lifetime = std::chrono::duration_cast<caf::timespan>(st.cfg.max_lifetime);
+  return now + lifetime -
+         std::chrono::duration_cast<caf::timespan>(lifetime * draw(st.rng));
+}
+
+void on_created(self_ptr self, uint64_t slot_id) {
+  auto& st = self->state;
+  --st.creating;
+  ++st.counters.created;
+  st.creation_failures_in_row = 0;
+  auto i = st.slots.find(slot_id);
+  if (i == st.slots.end() || i->second.state != slot_state::creating)
+    return;
+  auto now = self->clock().now();
+  i->second.state = slot_state::idle;
+  i->second.idle_since = now;
+  i->second.retire_at = lifetime_end(self, now);
+  if (i->second.retire_at != time_point::max())
+    st.lifetimes.add(i->second.retire_at, slot_id);
+  st.idle.push_back(slot_id);
+  if (st.state == pool_state::initializing && st.creating == 0)
+    set_state(self, pool_state::active, "min_idle warmed");
+  serve_waiters(self);
+  settle_scaling(self);
+  arm_sweep(self);
+}
+
+void on_creation_failed(self_ptr self, uint64_t slot_id, const caf::error& err) {
+  auto& st = self->state;
+  --st.creating;
+  ++st.counters.creation_failures;
+  st.last_creation_error = describe(err);
+  std::uniform_real_distribution<double> draw{0.0, 1.0};
+  auto delay =
+    backoff_delay(st.cfg.resource.init.backoff, ++st.creation_failures_in_row, draw(st.rng));
+  st.next_creation_at = self->clock().now() + delay;
+  self->delayed_send(self, delay, grow_atom::value);
+  retire(self, slot_id, "creation failed: " + st.last_creation_error);
+  if (st.state == pool_state::initializing && st.creating == 0)
+    set_state(self, pool_state::active, "min_idle warmed with failures");
 }
 
 void create_resource(self_ptr self) {
@@ -168,156 +295,188 @@ void create_resource(self_ptr self) {
   rcfg.id = st.cfg.name + "-" + std::to_string(slot_id);
   rcfg.pool = st.cfg.name;
   rcfg.driver = st.cfg.driver;
+  rcfg.view = std::make_shared<connection_view>();
   auto handle = spawn_resource(self->system(), rcfg, st.ctx);
   // Linked: the resources end with their pool.
   self->link_to(handle);
-  st.slots.emplace(slot_id, slot{handle, rcfg.id, slot_state::creating});
+  st.slots.emplace(slot_id, slot{handle, rcfg.id, slot_state::creating, rcfg.view});
   ++st.creating;
   self->request(handle, caf::infinite, initialize_atom::value)
-    .then(
-      [self, slot_id](lifecycle_state) {
-        auto& st = self->state;
-        --st.creating;
-        ++st.counters.created;
-        st.creation_failures_in_row = 0;
-        auto i = st.slots.find(slot_id);
-        if (i == st.slots.end() || i->second.state != slot_state::creating)
-          return;
-        i->second.state = slot_state::idle;
-        st.idle.push_back(slot_id);
-        if (st.state == pool_state::initializing && st.creating == 0)
-          set_state(self, pool_state::active, "min_idle warmed");
-        serve_waiters(self);
-      },
-      [self, slot_id](caf::error& err) {
-        auto& st = self->state;
-        --st.creating;
-        ++st.counters.creation_failures;
-        st.last_creation_error = describe(err);
-        std::uniform_real_distribution<double> draw{0.0, 1.0};
-        auto delay =
-          backoff_delay(st.cfg.resource.init.backoff, ++st.creation_failures_in_row, draw(st.rng));
-        st.next_creation_at = self->clock().now() + delay;
-        self->delayed_send(self, delay, grow_atom::value);
-        retire(self, slot_id, "creation failed: " + st.last_creation_error);
-        if (st.state == pool_state::initializing && st.creating == 0)
-          set_state(self, pool_state::active, "min_idle warmed with failures");
-      });
+    .then([self, slot_id](lifecycle_state) { on_created(self, slot_id); },
+          [self, slot_id](caf::error& err) { on_creation_failed(self, slot_id, err); });
 }
 
 /// Creates resources for waiters that no creation in progress will serve, and
 /// up to min_idle, within max_size.
 void grow(self_ptr self) {
   auto& st = self->state;
-  if (st.state != pool_state::active && st.state != pool_state::initializing)
+  if (st.closing() || st.state == pool_state::error)
     return;
   if (st.next_creation_at && self->clock().now() < *st.next_creation_at)
     return; // backing off after failed creations; grow_atom comes back
-  auto live = [&] {
-    std::size_t n = 0;
-    for (const auto& [id, s] : st.slots)
-      n += s.state != slot_state::retiring;
-    return n;
-  };
-  while (live() < st.cfg.max_size &&
-         (st.creating < st.waiters.size() || st.idle.size() + st.creating < st.cfg.min_idle))
+  auto live = st.live();
+  while (live < st.cfg.max_size &&
+         (st.creating < st.waiters.size() || st.idle.size() + st.creating < st.cfg.min_idle)) {
     create_resource(self);
+    ++live;
+  }
+}
+
+/// A pool scaling after a resize is active again once it is within its bounds.
+void settle_scaling(self_ptr self) {
+  auto& st = self->state;
+  if (st.state == pool_state::scaling && st.creating == 0 && st.live() <= st.cfg.max_size)
+    set_state(self, pool_state::active, "resized");
 }
 
 // --- leases -----------------------------------------------------------------------
 
+/// Takes the next idle resource; one past its lifetime is retired instead.
 std::optional<uint64_t> take_idle(self_ptr self) {
   auto& st = self->state;
-  if (st.idle.empty())
-    return std::nullopt;
-  uint64_t slot_id;
-  if (st.cfg.lifo) {
-    slot_id = st.idle.back();
-    st.idle.pop_back();
-  } else {
-    slot_id = st.idle.front();
-    st.idle.pop_front();
+  while (!st.idle.empty()) {
+    uint64_t slot_id;
+    if (st.cfg.lifo) {
+      slot_id = st.idle.back();
+      st.idle.pop_back();
+    } else {
+      slot_id = st.idle.front();
+      st.idle.pop_front();
+    }
+    auto& s = st.slots.at(slot_id);
+    if (s.retire_at != time_point::max() && s.retire_at <= self->clock().now()) {
+      ++st.counters.expired;
+      retire(self, slot_id, "max_lifetime reached");
+      continue;
+    }
+    return slot_id;
   }
-  return slot_id;
+  return std::nullopt;
 }
 
-lease grant(self_ptr self, uint64_t slot_id, const caf::actor_addr& holder) {
+void record_wait(pool_data& st, caf::timespan waited) {
+  auto us = static_cast<uint64_t>(
+    std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(waited).count()));
+  auto bucket = std::lower_bound(acquire_wait_bounds_us.begin(), acquire_wait_bounds_us.end(), us) -
+                acquire_wait_bounds_us.begin();
+  ++st.counters.acquire_wait_histogram[static_cast<std::size_t>(bucket)];
+}
+
+/// Leases an idle slot to `holder` and answers its request.
+void grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_reply& reply) {
   auto& st = self->state;
   auto& s = st.slots.at(slot_id);
   s.state = slot_state::leased;
-  auto& entry = st.leases.open(slot_id, holder, self->clock().now(), st.cfg.lease_ttl);
+  auto& entry = st.leases.open(slot_id, std::move(holder), self->clock().now(), st.cfg.lease_ttl);
   ++st.counters.acquired;
   if (st.cfg.lease_ttl.count() > 0)
     arm_sweep(self);
-  return lease{entry.id, st.cfg.name, s.id, s.handle};
+  lease granted{entry.id, st.cfg.name, s.id, s.handle};
+  if (reply.blocking)
+    reply.blocking->grant(std::move(granted), s.view->get());
+  else
+    reply.promise.deliver(std::move(granted));
+}
+
+/// Answers the waiters whose time is up with their timeout: never served late.
+void expire_waiters(self_ptr self, time_point now) {
+  auto& st = self->state;
+  for (auto& w : st.waiters.expire(now)) {
+    ++st.counters.timeouts;
+    refuse(w.payload, timeout_error(self));
+  }
 }
 
 void serve_waiters(self_ptr self) {
   auto& st = self->state;
-  if (st.state != pool_state::active)
+  if (!st.serving())
     return;
   auto now = self->clock().now();
-  while (!st.waiters.empty() && !st.idle.empty()) {
-    auto w = st.waiters.pop();
-    // A waiter whose time is up is answered with its timeout, never served late.
-    if (w->deadline <= now) {
-      ++st.counters.timeouts;
-      w->payload.deliver(timeout_error(self));
-      continue;
-    }
-    auto slot_id = *take_idle(self);
-    w->payload.deliver(grant(self, slot_id, w->holder));
+  expire_waiters(self, now);
+  while (!st.waiters.empty()) {
+    auto slot_id = take_idle(self);
+    if (!slot_id)
+      break;
+    auto w = *st.waiters.pop();
+    record_wait(st, now - w.payload.queued_at);
+    grant(self, *slot_id, std::move(w.holder), w.payload);
   }
   grow(self);
 }
 
 void watch(self_ptr self, const caf::actor_addr& holder) {
-  if (holder && self->state.monitored.insert(holder).second)
+  auto& st = self->state;
+  if (!holder || holder == st.last_watched)
+    return;
+  st.last_watched = holder;
+  if (st.monitored.insert(holder).second)
     self->monitor(holder);
 }
 
-caf::result<lease> acquire(self_ptr self, caf::timespan timeout) {
+/// Serves an acquire at once if it can, else queues it behind earlier ones.
+void acquire(self_ptr self, caf::timespan timeout, holder_ref holder, lease_reply reply) {
   auto& st = self->state;
-  switch (st.state) {
-  case pool_state::draining:
-  case pool_state::destroying:
-  case pool_state::destroyed:
-  case pool_state::error:
-    return pool_error(self, errc::unavailable, "acquire refused: pool is " + to_string(st.state));
-  default:
-    break;
+  if (st.closing() || st.state == pool_state::error) {
+    refuse(reply, pool_error(self, errc::unavailable,
+                             "acquire refused: pool is " + to_string(st.state)));
+    return;
   }
-  auto holder = caf::actor_cast<caf::actor_addr>(self->current_sender());
-  watch(self, holder);
-  if (st.state == pool_state::active && st.waiters.empty())
-    if (auto slot_id = take_idle(self))
-      return grant(self, *slot_id, holder);
-  auto promise = self->make_response_promise<lease>();
-  st.waiters.push(promise, holder, self->clock().now() + timeout);
+  if (st.serving() && st.waiters.empty())
+    if (auto slot_id = take_idle(self)) {
+      ++st.counters.acquire_wait_histogram[0];
+      grant(self, *slot_id, std::move(holder), reply);
+      return;
+    }
+  auto now = self->clock().now();
+  reply.queued_at = now;
+  st.waiters.push(std::move(reply), std::move(holder), now + timeout);
   arm_sweep(self);
   grow(self);
+}
+
+caf::result<lease> acquire_for_actor(self_ptr self, caf::timespan timeout) {
+  auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
+  watch(self, sender);
+  auto promise = self->make_response_promise<lease>();
+  acquire(self, timeout, holder_ref{sender, {}}, lease_reply{promise, nullptr, {}});
   return promise;
 }
 
-/// Puts a leased resource back; the lease is closed already.
+/// Puts a resource whose lease ended back in line, unless it must go.
 void give_back(self_ptr self, uint64_t slot_id) {
   auto& st = self->state;
   auto i = st.slots.find(slot_id);
   if (i == st.slots.end() || i->second.state != slot_state::leased)
     return;
-  if (st.state == pool_state::draining || st.state == pool_state::destroying ||
-      st.state == pool_state::destroyed) {
+  auto& s = i->second;
+  if (st.closing()) {
     retire(self, slot_id, "returned while draining");
     return;
   }
-  i->second.state = slot_state::idle;
+  auto now = self->clock().now();
+  if (s.expired || (s.retire_at != time_point::max() && s.retire_at <= now)) {
+    ++st.counters.expired;
+    retire(self, slot_id, "max_lifetime reached");
+    return;
+  }
+  if (st.live() > st.cfg.max_size) {
+    retire(self, slot_id, "pool shrunk");
+    return;
+  }
+  s.state = slot_state::idle;
+  s.idle_since = now;
   st.idle.push_back(slot_id);
   serve_waiters(self);
+  if (st.cfg.idle_timeout.count() > 0)
+    arm_sweep(self);
 }
 
 /// Closes lease `id`; an error names what was wrong with it.
 caf::error close_lease(self_ptr self, uint64_t id) {
   auto& st = self->state;
+  bool was_leak = false;
+  if (auto why = st.leases.reclaim_reason(id))
+    was_leak = why->starts_with("leaked");
   auto [outcome, entry] = st.leases.close(id);
   switch (outcome) {
   case lease_close::released:
@@ -325,8 +484,9 @@ caf::error close_lease(self_ptr self, uint64_t id) {
     check_drained(self);
     return {};
   case lease_close::late_return:
-    // Reported again now that it came back; its resource was retired at the leak.
-    publish(self, "leak_returned", "", "", "", nlohmann::json{{"lease", id}}.dump());
+    // A leak is reported again now that it came back; its resource was retired.
+    if (was_leak)
+      publish(self, "leak_returned", "", "", "", nlohmann::json{{"lease", id}}.dump());
     return {};
   case lease_close::unknown:
     break;
@@ -337,25 +497,25 @@ caf::error close_lease(self_ptr self, uint64_t id) {
                     "lease " + std::to_string(id) + " is unknown or already released");
 }
 
-/// Counts and publishes a lease taken back from its holder. The slot may be gone
-/// already (its resource ended), so it is looked up, not assumed.
-void report_reclaimed(self_ptr self, const lease_table<caf::actor_addr>::entry& entry,
+/// Counts and publishes a lease taken back from its holder.
+void report_reclaimed(self_ptr self, const lease_table<holder_ref>::entry& entry,
                       const char* reason) {
-  auto& st = self->state;
-  ++st.counters.reclaimed;
-  auto i = st.slots.find(entry.slot);
-  publish(
-    self, "lease_reclaimed", i != st.slots.end() ? i->second.id : "", "", "",
-    nlohmann::json{{"lease", entry.id}, {"holder", holder_name(entry.holder)}, {"reason", reason}}
-      .dump());
+  ++self->state.counters.reclaimed;
+  publish(self, "lease_reclaimed", slot_name(self, entry.slot), "", "",
+          nlohmann::json{
+            {"lease", entry.id}, {"holder", holder_name(entry.holder)}, {"reason", reason}}
+            .dump());
 }
 
 /// Takes back every lease and waiter of a holder that died.
 void on_holder_down(self_ptr self, const caf::down_msg& msg) {
   auto& st = self->state;
   st.monitored.erase(msg.source);
-  st.waiters.remove_holder(msg.source);
-  for (auto id : st.leases.held_by(msg.source)) {
+  if (st.last_watched == msg.source)
+    st.last_watched = caf::actor_addr{};
+  holder_ref holder{msg.source, {}};
+  st.waiters.remove_holder(holder);
+  for (auto id : st.leases.held_by(holder)) {
     auto [outcome, entry] = st.leases.close(id);
     report_reclaimed(self, *entry, "holder ended");
     give_back(self, entry->slot);
@@ -363,20 +523,129 @@ void on_holder_down(self_ptr self, const caf::down_msg& msg) {
   check_drained(self);
 }
 
+/// The resource of an open lease failed: the lease is taken back (its holder's
+/// next use learns why) and the resource replaced.
+void fail_leased(self_ptr self, uint64_t lease_id, const std::string& reason) {
+  auto& st = self->state;
+  auto entry = st.leases.reclaim(lease_id, "its resource failed: " + reason);
+  if (!entry)
+    return;
+  ++st.counters.failed;
+  publish(self, "lease_broken", slot_name(self, entry->slot), "", "",
+          nlohmann::json{
+            {"lease", lease_id}, {"holder", holder_name(entry->holder)}, {"reason", reason}}
+            .dump());
+  retire(self, entry->slot, "failed while leased: " + reason);
+  check_drained(self);
+}
+
+/// Why lease `id` cannot be used: `not_found`, or `unavailable` naming why it was
+/// taken back.
+caf::error unusable_lease(self_ptr self, uint64_t id) {
+  auto& st = self->state;
+  if (auto why = st.leases.reclaim_reason(id))
+    return pool_error(self, errc::unavailable,
+                      "lease " + std::to_string(id) + " was taken back: " + *why +
+                        "; return it and acquire another");
+  return pool_error(self, errc::not_found,
+                    "lease " + std::to_string(id) + " is unknown or already released");
+}
+
+/// An exec on a leased resource: in_use for the call, idle again after it. The
+/// release after the call tells whether the call broke the resource.
+caf::result<std::string> exec(self_ptr self, uint64_t lease_id, std::string request) {
+  auto& st = self->state;
+  auto entry = st.leases.find(lease_id);
+  if (!entry)
+    return unusable_lease(self, lease_id);
+  auto slot_id = entry->slot;
+  auto& s = st.slots.at(slot_id);
+  if (s.exec_in_flight)
+    return pool_error(self, errc::unavailable,
+                      "an exec on lease " + std::to_string(lease_id) + " is in flight");
+  s.exec_in_flight = true;
+  auto handle = s.handle;
+  auto promise = self->make_response_promise<std::string>();
+  // Ends the call: the answer goes out once the resource reports its state.
+  auto finish = [self, slot_id, lease_id, handle, promise](caf::expected<std::string> outcome) mutable {
+    self->request(handle, caf::infinite, release_atom::value)
+      .then(
+        [self, slot_id, promise, outcome](lifecycle_state) mutable {
+          if (auto i = self->state.slots.find(slot_id); i != self->state.slots.end())
+            i->second.exec_in_flight = false;
+          if (outcome)
+            promise.deliver(std::move(*outcome));
+          else
+            promise.deliver(outcome.error());
+        },
+        [self, slot_id, lease_id, promise, outcome](caf::error&) mutable {
+          // Not in use any more: the call left the resource failed.
+          if (auto i = self->state.slots.find(slot_id); i != self->state.slots.end())
+            i->second.exec_in_flight = false;
+          auto why = outcome ? std::string{"resource failed after exec"} : describe(outcome.error());
+          fail_leased(self, lease_id, why);
+          if (outcome)
+            promise.deliver(std::move(*outcome));
+          else
+            promise.deliver(outcome.error());
+        });
+  };
+  self->request(handle, caf::infinite, acquire_atom::value)
+    .then(
+      [self, handle, request = std::move(request), finish](lifecycle_state) mutable {
+        self->request(handle, caf::infinite, exec_atom::value, std::move(request))
+          .then([finish](std::string& response) mutable { finish(std::move(response)); },
+                [finish](caf::error& err) mutable { finish(std::move(err)); });
+      },
+      [self, slot_id, lease_id, promise](caf::error& err) mutable {
+        if (auto i = self->state.slots.find(slot_id); i != self->state.slots.end())
+          i->second.exec_in_flight = false;
+        fail_leased(self, lease_id, describe(err));
+        promise.deliver(unusable_lease(self, lease_id));
+      });
+  return promise;
+}
+
+caf::result<caf::ok_atom> report_failure(self_ptr self, uint64_t lease_id, std::string reason) {
+  if (!self->state.leases.find(lease_id))
+    return unusable_lease(self, lease_id);
+  fail_leased(self, lease_id, "reported by its holder: " + reason);
+  return caf::ok_atom::value;
+}
+
+/// A resource of this pool ended without being retired.
+void on_resource_exit(self_ptr self, uint64_t slot_id, const caf::error& reason) {
+  auto& st = self->state;
+  auto& s = st.slots.at(slot_id);
+  if (s.state == slot_state::retiring)
+    return;
+  if (s.state == slot_state::leased) {
+    // Its lease is taken back; retiring it forgets it and refills.
+    for (auto id : st.leases.ids())
+      if (st.leases.find(id)->slot == slot_id)
+        fail_leased(self, id, "resource ended: " + describe(reason));
+    return;
+  }
+  if (s.state == slot_state::creating)
+    --st.creating;
+  ++st.counters.closed;
+  std::erase(st.idle, slot_id);
+  if (s.retire_at != time_point::max())
+    st.lifetimes.remove(s.retire_at, slot_id);
+  st.slots.erase(slot_id);
+  grow(self);
+}
+
 void sweep(self_ptr self) {
   auto& st = self->state;
   st.sweep_at.reset();
   auto now = self->clock().now();
-  for (auto& w : st.waiters.expire(now)) {
-    ++st.counters.timeouts;
-    w.payload.deliver(timeout_error(self));
-  }
+  expire_waiters(self, now);
   for (auto id : st.leases.overdue(now)) {
-    auto entry = st.leases.reclaim(id);
+    auto entry = st.leases.reclaim(id, "leaked: held past lease_ttl_ms");
     ++st.counters.leaks;
-    auto i = st.slots.find(entry->slot);
     publish(
-      self, "lease_leak", i != st.slots.end() ? i->second.id : "", "", "",
+      self, "lease_leak", slot_name(self, entry->slot), "", "",
       nlohmann::json{
         {"lease", id},
         {"holder", holder_name(entry->holder)},
@@ -385,6 +654,22 @@ void sweep(self_ptr self) {
         .dump());
     // The leaking holder may still use it: it is not handed to anyone else.
     retire(self, entry->slot, "lease " + std::to_string(id) + " leaked");
+  }
+  for (auto slot_id : st.lifetimes.due(now)) {
+    auto& s = st.slots.at(slot_id);
+    st.lifetimes.remove(s.retire_at, slot_id);
+    if (s.state == slot_state::idle) {
+      ++st.counters.expired;
+      retire(self, slot_id, "max_lifetime reached");
+    } else {
+      s.expired = true; // never taken from its holder; retired when it comes back
+    }
+  }
+  while (auto due = idle_deadline(st)) {
+    if (*due > now)
+      break;
+    ++st.counters.idle_closed;
+    retire(self, st.idle.front(), "idle_timeout reached");
   }
   check_drained(self);
   arm_sweep(self);
@@ -411,14 +696,13 @@ void check_drained(self_ptr self) {
 
 caf::result<pool_state> begin_drain(self_ptr self) {
   auto& st = self->state;
-  if (st.state == pool_state::draining || st.state == pool_state::destroying ||
-      st.state == pool_state::destroyed)
+  if (st.closing())
     return pool_error(self, errc::invalid_transition,
                       to_string(st.state) + " -> " + to_string(pool_state::draining));
   st.drain_reply = self->make_response_promise<pool_state>();
   set_state(self, pool_state::draining, "drain");
   while (auto w = st.waiters.pop())
-    w->payload.deliver(pool_error(self, errc::unavailable, "pool is draining"));
+    refuse(w->payload, pool_error(self, errc::unavailable, "pool is draining"));
   self->delayed_send(self, st.cfg.drain_timeout, deadline_atom::value);
   check_drained(self);
   return st.drain_reply;
@@ -430,15 +714,15 @@ void on_drain_deadline(self_ptr self) {
   auto& st = self->state;
   if (st.state != pool_state::draining)
     return;
-  for (auto id : st.leases.ids()) {
-    report_reclaimed(self, *st.leases.reclaim(id), "drain timeout");
-  }
+  for (auto id : st.leases.ids())
+    report_reclaimed(self, *st.leases.reclaim(id, "taken back when the pool drained"),
+                     "drain timeout");
   check_drained(self);
 }
 
 caf::result<pool_state> suspend(self_ptr self) {
   auto& st = self->state;
-  if (st.state != pool_state::active)
+  if (!st.serving())
     return pool_error(self, errc::invalid_transition,
                       to_string(st.state) + " -> " + to_string(pool_state::suspended));
   set_state(self, pool_state::suspended, "suspend");
@@ -460,6 +744,8 @@ pool_stats stats_of(self_ptr self) {
   auto s = st.counters;
   s.name = st.cfg.name;
   s.state = st.state;
+  s.min_idle = st.cfg.min_idle;
+  s.max_size = st.cfg.max_size;
   s.size = st.slots.size();
   s.idle = st.idle.size();
   s.in_use = st.leases.size();
@@ -467,22 +753,42 @@ pool_stats stats_of(self_ptr self) {
   return s;
 }
 
+caf::result<pool_stats> resize(self_ptr self, uint32_t min_idle, uint32_t max_size) {
+  auto& st = self->state;
+  if (max_size < 1 || min_idle > max_size)
+    return pool_error(self, errc::bad_request,
+                      "resize to min_idle " + std::to_string(min_idle) + ", max_size " +
+                        std::to_string(max_size) + ": need 1 <= max_size and min_idle <= max_size");
+  if (st.closing() || st.state == pool_state::error)
+    return pool_error(self, errc::invalid_transition,
+                      to_string(st.state) + " -> " + to_string(pool_state::scaling));
+  st.cfg.min_idle = min_idle;
+  st.cfg.max_size = max_size;
+  publish(self, "pool_resized", "", "", "",
+          nlohmann::json{{"min_idle", min_idle}, {"max_size", max_size}}.dump());
+  // Shrinking takes the longest-idle resources first; leased ones go when returned.
+  while (st.live() > max_size && !st.idle.empty())
+    retire(self, st.idle.front(), "pool shrunk");
+  grow(self);
+  serve_waiters(self);
+  if (st.serving() && (st.creating > 0 || st.live() > max_size))
+    set_state(self, pool_state::scaling, "resize");
+  arm_sweep(self);
+  return stats_of(self);
+}
+
 pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context ctx) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.ctx = std::move(ctx);
+  st.counters.acquire_wait_histogram.assign(acquire_wait_bounds_us.size() + 1, 0);
   st.rng.seed(std::hash<std::string>{}(st.cfg.name));
   self->set_down_handler([self](caf::down_msg& msg) { on_holder_down(self, msg); });
   self->set_exit_handler([self](caf::exit_msg& msg) {
     // A resource of this pool ended; anything else ends the pool.
-    auto& st = self->state;
-    for (auto& [id, s] : st.slots)
+    for (auto& [id, s] : self->state.slots)
       if (s.handle.address() == msg.source) {
-        if (s.state != slot_state::retiring) {
-          std::erase(st.idle, id);
-          st.slots.erase(id);
-          grow(self);
-        }
+        on_resource_exit(self, id, msg.reason);
         return;
       }
     // A normal exit of a linked actor (a holder, say) is no reason to stop.
@@ -494,14 +800,27 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
   if (st.creating == 0)
     set_state(self, pool_state::active, "nothing to warm");
   return {
-    [self](acquire_atom) { return acquire(self, self->state.cfg.acquire_timeout); },
-    [self](acquire_atom, caf::timespan timeout) { return acquire(self, timeout); },
+    [self](acquire_atom) { return acquire_for_actor(self, self->state.cfg.acquire_timeout); },
+    [self](acquire_atom, caf::timespan timeout) { return acquire_for_actor(self, timeout); },
+    [self](acquire_atom, caf::timespan timeout, const blocking_acquire& reply) {
+      auto thread = reply->holder();
+      acquire(self, timeout, holder_ref{{}, std::move(thread)}, lease_reply{{}, reply, {}});
+    },
     [self](release_atom, uint64_t id) -> caf::result<caf::ok_atom> {
       if (auto err = close_lease(self, id))
         return err;
       return caf::ok_atom::value;
     },
     [self](return_atom, uint64_t id) { close_lease(self, id); },
+    [self](exec_atom, uint64_t id, const std::string& request) {
+      return exec(self, id, request);
+    },
+    [self](fail_atom, uint64_t id, const std::string& reason) {
+      return report_failure(self, id, reason);
+    },
+    [self](resize_atom, uint32_t min_idle, uint32_t max_size) {
+      return resize(self, min_idle, max_size);
+    },
     [self](suspend_atom) { return suspend(self); },
     [self](resume_atom) { return resume(self); },
     [self](drain_atom) { return begin_drain(self); },

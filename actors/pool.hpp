@@ -28,6 +28,15 @@ struct pool_config {
   std::chrono::milliseconds acquire_timeout{5'000};
   /// A lease held longer is reclaimed and reported as a leak; 0 = no limit.
   std::chrono::milliseconds lease_ttl{0};
+  /// A resource older than this is retired (never while leased) and replaced;
+  /// 0 = no limit. Checked at acquire, at release and by the pool's sweep.
+  std::chrono::milliseconds max_lifetime{0};
+  /// Each resource's lifetime is shortened by a random share up to this, so that
+  /// resources created together do not all retire together.
+  double lifetime_jitter = 0.025;
+  /// An idle resource unused this long is closed while more than min_idle are
+  /// idle; 0 = never.
+  std::chrono::milliseconds idle_timeout{0};
   /// Hand out the most recently returned resource first (warm caches); false = FIFO.
   bool lifo = true;
   /// How long drain waits for leased resources to come back.

@@ -102,6 +102,19 @@ struct resource_state {
       return;
     if (call && !call->ticket->claim(call_ticket::abandoned))
       retire(*ctx.executor, std::move(call->ticket->opened), cfg.cleanup_timeout);
+    drop_connection();
+  }
+
+  void hold_connection(std::shared_ptr<drivers::connection> c) {
+    conn = std::move(c);
+    if (cfg.view)
+      cfg.view->show(conn);
+  }
+
+  /// Hands the connection to a blocking worker to close.
+  void drop_connection() {
+    if (cfg.view)
+      cfg.view->show(nullptr);
     retire(*ctx.executor, std::move(conn), cfg.cleanup_timeout);
   }
 };
@@ -291,7 +304,7 @@ void connect_attempt(self_ptr self) {
     [self](call_ticket& t) {
       auto& st = self->state;
       if (!t.error) {
-        st.conn = std::move(t.opened);
+        st.hold_connection(std::move(t.opened));
         st.last_error.clear();
         transition(self, lifecycle_state::ready,
                    "connected on attempt " + std::to_string(st.init_attempts));
@@ -329,7 +342,7 @@ state_result begin_initialize(self_ptr self) {
     return busy(self, "initialize");
   auto reason = st.state == lifecycle_state::created ? "initialize" : "recover: " + st.last_error;
   // A recovering resource drops its broken connection before it opens a new one.
-  retire(*st.ctx.executor, std::move(st.conn), st.cfg.cleanup_timeout);
+  st.drop_connection();
   st.init_attempts = 0;
   st.pending_reply = self->make_response_promise<lifecycle_state>();
   transition(self, lifecycle_state::initializing, reason);
@@ -463,6 +476,8 @@ void begin_cleanup(self_ptr self) {
     return;
   }
   auto timeout = st.cfg.cleanup_timeout;
+  if (st.cfg.view)
+    st.cfg.view->show(nullptr);
   start_call(
     self, timeout,
     [conn = std::move(st.conn), timeout](call_ticket& t) {

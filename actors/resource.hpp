@@ -3,6 +3,7 @@
 // machine in which every state is a behaviour. Driver calls run on the blocking
 // executor; the actor enforces their timeouts and stays responsive meanwhile.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -20,8 +21,9 @@ class actor_system;
 namespace custodian {
 
 namespace drivers {
+class connection;
 class driver;
-}
+} // namespace drivers
 
 class blocking_executor;
 
@@ -31,6 +33,17 @@ struct init_policy {
   /// Connect failures retried before the resource fails for good.
   uint32_t max_retries = 3;
   backoff_policy backoff;
+};
+
+/// The connection a resource holds, shown to lease holders in the same process so
+/// that they can use the driver handle directly; empty while the resource has none.
+class connection_view {
+public:
+  void show(std::shared_ptr<drivers::connection> conn) { conn_.store(std::move(conn)); }
+  std::shared_ptr<drivers::connection> get() const { return conn_.load(); }
+
+private:
+  std::atomic<std::shared_ptr<drivers::connection>> conn_;
 };
 
 struct resource_config {
@@ -48,6 +61,8 @@ struct resource_config {
   std::size_t history_limit = 64;
   /// Seeds the backoff jitter; 0 derives the seed from `id`.
   uint64_t seed = 0;
+  /// Where the resource shows its connection (pools set it); may be null.
+  std::shared_ptr<connection_view> view;
 };
 
 /// What a resource actor needs from the runtime around it.

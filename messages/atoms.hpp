@@ -19,6 +19,7 @@ using ping_atom = caf::atom_constant<caf::atom("ping")>;
 using return_atom = caf::atom_constant<caf::atom("return")>;
 using suspend_atom = caf::atom_constant<caf::atom("suspend")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using resize_atom = caf::atom_constant<caf::atom("resize")>;
 
 // Queries.
 using status_atom = caf::atom_constant<caf::atom("status")>;

@@ -8,6 +8,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "messages/atoms.hpp"
+#include "messages/blocking_acquire.hpp"
 #include "messages/pool_messages.hpp"
 
 namespace custodian {
@@ -20,12 +21,28 @@ using pool_actor = caf::typed_actor<
   caf::replies_to<acquire_atom>::with<lease>,
   /// The same with the caller's own timeout.
   caf::replies_to<acquire_atom, caf::timespan>::with<lease>,
+  /// The same for a caller that is not an actor (in-process only): the answer,
+  /// with the driver connection, goes into the completion it carries.
+  caf::reacts_to<acquire_atom, caf::timespan, blocking_acquire>,
   /// Gives a lease back and confirms; `not_found` for an unknown or already
   /// released lease (never a double free).
   caf::replies_to<release_atom, uint64_t>::with<caf::ok_atom>,
   /// Gives a lease back without an answer (the fast path); a bad id is counted in
   /// `bad_releases` and published as a `bad_release` event.
   caf::reacts_to<return_atom, uint64_t>,
+  /// Runs a driver request (JSON text) on the resource of an open lease. Errors:
+  /// `not_found` for an unknown lease; `unavailable` when the lease was taken back
+  /// (its resource failed, it leaked) — the message says why — or an exec on the
+  /// same lease is in flight; the driver's errors otherwise. A failure that breaks
+  /// the resource ends the lease: the resource is replaced.
+  caf::replies_to<exec_atom, uint64_t, std::string>::with<std::string>,
+  /// The holder reports the resource of its lease broken (reason): the lease ends
+  /// and the resource is replaced. `not_found` for a lease that is not open.
+  caf::replies_to<fail_atom, uint64_t, std::string>::with<caf::ok_atom>,
+  /// Sets min_idle and max_size. Growing creates at once; shrinking retires idle
+  /// resources first and leased ones as they come back. `bad_request` unless
+  /// 1 <= max_size and min_idle <= max_size. Replies the stats after the change.
+  caf::replies_to<resize_atom, uint32_t, uint32_t>::with<pool_stats>,
   /// active -> suspended: acquires wait, nothing is handed out.
   caf::replies_to<suspend_atom>::with<pool_state>,
   /// suspended -> active: waiters are served.

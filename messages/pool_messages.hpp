@@ -1,8 +1,10 @@
 #pragma once
 // Payloads exchanged with pool actors.
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <caf/meta/type_name.hpp>
 
@@ -27,10 +29,17 @@ typename Inspector::result_type inspect(Inspector& f, lease& x) {
   return f(caf::meta::type_name("custodian.lease"), x.id, x.pool, x.resource, x.handle);
 }
 
+/// Upper bounds (µs) of the acquire wait histogram's buckets; one more bucket
+/// counts the waits above the last bound.
+inline constexpr std::array<uint64_t, 12> acquire_wait_bounds_us{
+  1, 10, 50, 100, 250, 500, 1'000, 2'500, 5'000, 10'000, 50'000, 250'000};
+
 /// Counters and gauges of one pool.
 struct pool_stats {
   std::string name;
   pool_state state = pool_state::creating;
+  uint32_t min_idle = 0;
+  uint32_t max_size = 0;
   uint64_t size = 0;    ///< resources alive or being created
   uint64_t idle = 0;    ///< ready to be handed out
   uint64_t in_use = 0;  ///< leased
@@ -40,18 +49,25 @@ struct pool_stats {
   uint64_t creation_failures = 0;
   uint64_t acquired = 0;     ///< leases handed out
   uint64_t timeouts = 0;     ///< acquires that timed out waiting
-  uint64_t reclaimed = 0;    ///< leases taken back from holders that died
+  uint64_t reclaimed = 0;    ///< leases taken back from holders that died or at drain
   uint64_t leaks = 0;        ///< leases reclaimed past their TTL
   uint64_t bad_releases = 0; ///< releases of unknown or already released leases
+  uint64_t failed = 0;       ///< resources that failed while leased
+  uint64_t expired = 0;      ///< resources retired at max_lifetime
+  uint64_t idle_closed = 0;  ///< resources closed after idle_timeout
+  /// Acquires answered with a lease, by wait: bucket i counts waits up to
+  /// acquire_wait_bounds_us[i]; the last bucket, the longer ones.
+  std::vector<uint64_t> acquire_wait_histogram;
 
   bool operator==(const pool_stats&) const = default;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pool_stats& x) {
-  return f(caf::meta::type_name("custodian.pool_stats"), x.name, x.state, x.size, x.idle, x.in_use,
-           x.waiters, x.created, x.closed, x.creation_failures, x.acquired, x.timeouts, x.reclaimed,
-           x.leaks, x.bad_releases);
+  return f(caf::meta::type_name("custodian.pool_stats"), x.name, x.state, x.min_idle, x.max_size,
+           x.size, x.idle, x.in_use, x.waiters, x.created, x.closed, x.creation_failures,
+           x.acquired, x.timeouts, x.reclaimed, x.leaks, x.bad_releases, x.failed, x.expired,
+           x.idle_closed, x.acquire_wait_histogram);
 }
 
 } // namespace custodian

@@ -1,7 +1,12 @@
 #include "runtime/runtime.hpp"
 
+#include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -19,6 +24,13 @@ public:
   explicit runtime_system_config(const runtime_config& cfg) {
     register_message_types(*this);
     set("scheduler.max-threads", cfg.scheduler_threads);
+    if (cfg.scheduler == scheduler_profile::wake_on_work) {
+      // Skip CAF's middle stage of sleep-polling: after a short spin an idle thread
+      // waits on its condition variable, which any enqueue, also from outside the
+      // actor system, signals.
+      set("work-stealing.moderate-poll-attempts", 0);
+      set("work-stealing.aggressive-poll-attempts", 1000);
+    }
   }
 };
 
@@ -48,6 +60,8 @@ struct runtime::impl {
   root_actor root;
   event_bus_actor bus;
   std::optional<shutdown_report> report;
+  mutable std::mutex pools_mtx;
+  std::map<std::string, pool_actor> pools;
 
   explicit impl(runtime_config c)
       : cfg(c), sys_cfg(cfg), sys(sys_cfg),
@@ -95,9 +109,44 @@ resource_actor runtime::add_resource(resource_config cfg) {
 pool_actor runtime::add_pool(pool_config cfg) {
   if (impl_->report)
     throw std::logic_error("custodian runtime: add_pool after shutdown");
+  std::lock_guard<std::mutex> guard{impl_->pools_mtx};
+  auto name = cfg.name;
+  if (impl_->pools.count(name) > 0)
+    throw lease_error(errc::bad_config, "custodian runtime: a pool named " + name + " exists");
   auto pool = spawn_pool(impl_->sys, std::move(cfg), resource_context{impl_->executor, impl_->bus});
   ask<caf::ok_atom>(impl_->sys, impl_->root, adopt_atom::value, pool);
+  impl_->pools.emplace(name, pool);
   return pool;
+}
+
+pool_actor runtime::pool(const std::string& name) const {
+  std::lock_guard<std::mutex> guard{impl_->pools_mtx};
+  auto i = impl_->pools.find(name);
+  if (i == impl_->pools.end())
+    throw lease_error(errc::not_found, "custodian runtime: no pool named " + name);
+  return i->second;
+}
+
+scoped_lease runtime::acquire(const std::string& name, std::chrono::milliseconds timeout) {
+  auto target = pool(name);
+  static thread_local const std::string thread_name = [] {
+    std::ostringstream out;
+    out << "thread " << std::this_thread::get_id();
+    return out.str();
+  }();
+  auto slot = std::make_shared<acquire_slot>();
+  caf::anon_send(target, acquire_atom::value, caf::timespan{timeout},
+                 std::make_shared<acquire_completion>(slot, thread_name));
+  // The pool answers by the deadline, or its completion reports it gone.
+  slot->wait();
+  if (!slot->ok()) {
+    auto code = slot->error().category() == error_category
+                  ? static_cast<errc>(slot->error().code())
+                  : errc::unavailable;
+    throw lease_error(code, describe(slot->error()));
+  }
+  return scoped_lease{std::move(target), std::move(slot->granted()),
+                      std::move(slot->connection())};
 }
 
 uint64_t runtime::on_events(event_filter filter, std::function<void(const event_batch&)> handler) {

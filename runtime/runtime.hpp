@@ -15,6 +15,7 @@
 #include "messages/event_bus_actor.hpp"
 #include "messages/resource_actor.hpp"
 #include "messages/root_actor.hpp"
+#include "runtime/scoped_lease.hpp"
 
 namespace caf {
 class actor_system;
@@ -24,9 +25,22 @@ namespace custodian {
 
 class blocking_executor;
 
+/// How idle scheduler threads wait for work: the trade-off between the latency of
+/// a message from outside the actor system and the CPU an idle node burns
+/// (figures in bench/README.md).
+enum class scheduler_profile {
+  /// A thread polls briefly, then sleeps until work arrives: low idle CPU, and
+  /// messages from non-actor threads (the blocking facade) are picked up at once.
+  wake_on_work,
+  /// CAF's defaults: threads keep polling with short sleeps for a while. A thread
+  /// that is not an actor waits up to a sleep period for every message.
+  caf_polling,
+};
+
 struct runtime_config {
   /// CAF scheduler threads. CAF's default of max(cores, 4) is slower on 2 cores.
   std::size_t scheduler_threads = 2;
+  scheduler_profile scheduler = scheduler_profile::wake_on_work;
   /// Upper bound of threads running blocking driver calls.
   std::size_t blocking_max_threads = 64;
   /// How long shutdown waits for resources to drain before stopping them.
@@ -50,7 +64,18 @@ public:
   resource_actor add_resource(resource_config cfg);
 
   /// Spawns a pool under the root supervisor; it warms min_idle resources.
+  /// Throws `lease_error` (`bad_config`) if a pool of that name exists.
   pool_actor add_pool(pool_config cfg);
+
+  /// The pool named `name`, for actor-native requests; `lease_error`
+  /// (`not_found`) if there is none.
+  pool_actor pool(const std::string& name) const;
+
+  /// Leases a resource of pool `name` for a thread that is not an actor, waiting up
+  /// to `timeout` in line. Throws `lease_error`: `not_found` (no such pool),
+  /// `timeout` (with the pool's last creation error, if any), `unavailable`
+  /// (draining, shut down). Never call it from an actor: it blocks the thread.
+  scoped_lease acquire(const std::string& name, std::chrono::milliseconds timeout);
 
   /// Calls `handler` with every batch of matching events, on a scheduler thread:
   /// keep it short. Returns the subscription id.

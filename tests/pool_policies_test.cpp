@@ -91,15 +91,19 @@ TEST_CASE("leases past their TTL are overdue; reclaimed ones read as late return
   REQUIRE(due.size() == 2);
   CHECK(due[0] == short_ttl);
   CHECK(due[1] == long_ttl);
-  auto leaked = t.reclaim(short_ttl);
+  auto leaked = t.reclaim(short_ttl, "leaked");
   REQUIRE(leaked);
   CHECK(leaked->holder == "b");
+  REQUIRE(t.reclaim_reason(short_ttl));
+  CHECK(*t.reclaim_reason(short_ttl) == "leaked");
+  CHECK_FALSE(t.reclaim_reason(long_ttl));
   CHECK(t.overdue(t0 + 250ms) == std::vector<uint64_t>{long_ttl});
   // The leaking holder returns it at last: reported as a late return, once.
   CHECK(t.close(short_ttl).first == lease_close::late_return);
+  CHECK_FALSE(t.reclaim_reason(short_ttl));
   CHECK(t.close(short_ttl).first == lease_close::unknown);
   CHECK(t.close(no_ttl).first == lease_close::released);
-  CHECK_FALSE(t.reclaim(no_ttl));
+  CHECK_FALSE(t.reclaim(no_ttl, "closed already"));
 }
 
 TEST_CASE("the leases of one holder are found together") {
@@ -116,7 +120,7 @@ TEST_CASE("only a bounded number of reclaimed leaks is remembered") {
   std::vector<uint64_t> ids;
   for (int i = 0; i < 3; ++i) {
     ids.push_back(t.open(0, "x", t0, 1ms).id);
-    t.reclaim(ids.back());
+    t.reclaim(ids.back(), "leaked");
   }
   CHECK(t.close(ids[0]).first == lease_close::unknown); // forgotten
   CHECK(t.close(ids[1]).first == lease_close::late_return);

@@ -1,0 +1,97 @@
+#pragma once
+// An acquire from a thread that is not an actor. A scoped_actor round trip costs
+// ~50 µs here, so the caller sends the pool a one-way request carrying a
+// completion slot and waits on an atomic in that slot; the pool fills it in
+// process. In-process only: the slot is a pointer, it never crosses the wire.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/error.hpp>
+
+#include "messages/errors.hpp"
+#include "messages/pool_messages.hpp"
+
+namespace custodian {
+
+namespace drivers {
+class connection;
+}
+
+/// The caller's side: written once by the pool, then read by the caller.
+class acquire_slot {
+public:
+  /// Blocks until the pool answered: spins briefly (the answer usually comes within
+  /// microseconds), then sleeps on the atomic.
+  void wait() {
+    for (int i = 0; i < spin_rounds && !ready_.load(std::memory_order_acquire); ++i)
+      ;
+    ready_.wait(0, std::memory_order_acquire);
+  }
+
+  bool ok() const { return !error_; }
+  lease& granted() { return lease_; }
+  std::shared_ptr<drivers::connection>& connection() { return conn_; }
+  const caf::error& error() const { return error_; }
+
+private:
+  friend class acquire_completion;
+
+  static constexpr int spin_rounds = 20'000;
+
+  void publish() {
+    ready_.store(1, std::memory_order_release);
+    ready_.notify_one();
+  }
+
+  lease lease_;
+  std::shared_ptr<drivers::connection> conn_;
+  caf::error error_;
+  std::atomic<uint32_t> ready_{0};
+};
+
+/// The pool's side: answers the caller exactly once. Dropped unanswered (the pool
+/// ended, or the request never reached it), it tells the caller the pool is
+/// unavailable, so a caller never waits for a pool that is gone.
+class acquire_completion {
+public:
+  /// `holder` names the calling thread in leak reports.
+  acquire_completion(std::shared_ptr<acquire_slot> slot, std::string holder)
+      : slot_(std::move(slot)), holder_(std::move(holder)) {}
+
+  acquire_completion(const acquire_completion&) = delete;
+  acquire_completion& operator=(const acquire_completion&) = delete;
+
+  ~acquire_completion() {
+    if (slot_)
+      fail(make_error(errc::unavailable, "pool ended before it answered the acquire"));
+  }
+
+  void grant(lease granted, std::shared_ptr<drivers::connection> conn) {
+    slot_->lease_ = std::move(granted);
+    slot_->conn_ = std::move(conn);
+    std::exchange(slot_, nullptr)->publish();
+  }
+
+  void fail(caf::error err) {
+    slot_->error_ = std::move(err);
+    std::exchange(slot_, nullptr)->publish();
+  }
+
+  const std::string& holder() const { return holder_; }
+
+private:
+  std::shared_ptr<acquire_slot> slot_;
+  std::string holder_;
+};
+
+/// What the blocking acquire message carries.
+using blocking_acquire = std::shared_ptr<acquire_completion>;
+
+} // namespace custodian
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(custodian::blocking_acquire)
