@@ -1,0 +1,206 @@
+// The blocking facade on CAF's real scheduler: threads that are not actors lease
+// resources with runtime::acquire, use the driver connection directly, and give
+// the lease back by letting it go out of scope.
+
+#include <future>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <doctest/doctest.h>
+
+#include "drivers/sim/sim_driver.hpp"
+#include "messages/errors.hpp"
+#include "runtime/runtime.hpp"
+
+using namespace custodian;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Bound of every wait: a bug fails the test instead of hanging it. No test
+/// asserts how long anything took.
+constexpr auto bound = std::chrono::seconds{30};
+
+pool_config small_pool(std::shared_ptr<drivers::sim_driver> sim, uint32_t min_idle,
+                       uint32_t max_size) {
+  pool_config c;
+  c.name = "orders";
+  c.driver = std::move(sim);
+  c.min_idle = min_idle;
+  c.max_size = max_size;
+  c.resource.init.backoff.base = 1ms;
+  return c;
+}
+
+pool_stats stats_of(runtime& rt, const pool_actor& pool) {
+  caf::scoped_actor self{rt.system()};
+  pool_stats result;
+  self->request(pool, bound, stats_atom::value)
+    .receive([&](pool_stats& s) { result = std::move(s); },
+             [&](caf::error& err) { FAIL("stats failed: " << describe(err)); });
+  return result;
+}
+
+/// Asks the pool until `done(stats)` holds: an explicit wait for a state the test
+/// caused, not a sleep standing in for one.
+template <class Predicate>
+pool_stats await_stats(runtime& rt, const pool_actor& pool, Predicate done) {
+  auto give_up = std::chrono::steady_clock::now() + bound;
+  for (;;) {
+    auto s = stats_of(rt, pool);
+    if (done(s) || std::chrono::steady_clock::now() > give_up)
+      return s;
+    std::this_thread::yield();
+  }
+}
+
+errc code_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const lease_error& e) {
+    return e.code();
+  }
+  FAIL("expected a lease_error");
+  return errc::bad_request;
+}
+
+/// A connection of another driver: the typed accessor must refuse it.
+class foreign_connection : public drivers::connection {};
+
+} // namespace
+
+TEST_CASE("a thread leases a resource, uses its connection and returns it at scope exit") {
+  auto sim = std::make_shared<drivers::sim_driver>();
+  runtime rt;
+  auto pool = rt.add_pool(small_pool(sim, 1, 2));
+  {
+    auto lease = rt.acquire("orders", 1s);
+    REQUIRE(lease);
+    CHECK(lease.pool() == "orders");
+    CHECK(lease.resource() == "orders-1");
+    auto reply = lease.exec({{"op", "get"}}, 1s);
+    CHECK(reply["resource"] == "orders-1");
+    CHECK(reply["echo"]["op"] == "get");
+    CHECK(stats_of(rt, pool).in_use == 1);
+    CHECK(code_of([&] { lease.connection_as<foreign_connection>(); }) == errc::bad_request);
+  }
+  auto s = await_stats(rt, pool, [](const pool_stats& s) { return s.in_use == 0; });
+  CHECK(s.in_use == 0);
+  CHECK(s.idle == 2); // a second one was created to keep min_idle idle during the lease
+  CHECK(s.bad_releases == 0);
+  rt.shutdown();
+  CHECK(sim->open_connections() == 0);
+}
+
+TEST_CASE("a moved lease is returned once, by its last owner") {
+  auto sim = std::make_shared<drivers::sim_driver>();
+  runtime rt;
+  auto pool = rt.add_pool(small_pool(sim, 2, 2));
+  auto first = rt.acquire("orders", 1s);
+  auto moved = std::move(first);
+  CHECK_FALSE(first);
+  CHECK(moved);
+  auto second = rt.acquire("orders", 1s);
+  moved = std::move(second); // returns the lease `moved` held
+  CHECK_FALSE(second);
+  auto s = await_stats(rt, pool, [](const pool_stats& s) { return s.in_use == 1; });
+  CHECK(s.in_use == 1);
+  moved.release();
+  moved.release(); // a no-op: never a double release
+  s = await_stats(rt, pool, [](const pool_stats& s) { return s.in_use == 0; });
+  CHECK(s.in_use == 0);
+  CHECK(s.bad_releases == 0);
+  rt.shutdown();
+  CHECK(sim->open_connections() == 0);
+}
+
+TEST_CASE("acquire names what is wrong: no such pool, or a timeout in line") {
+  auto sim = std::make_shared<drivers::sim_driver>();
+  runtime rt;
+  auto pool = rt.add_pool(small_pool(sim, 1, 1));
+  CHECK(code_of([&] { rt.acquire("nope", 1s); }) == errc::not_found);
+  CHECK(code_of([&] { rt.add_pool(small_pool(sim, 0, 1)); }) == errc::bad_config);
+  auto held = rt.acquire("orders", 1s);
+  CHECK(code_of([&] { rt.acquire("orders", 20ms); }) == errc::timeout);
+  CHECK(stats_of(rt, pool).timeouts == 1);
+  held.release();
+  rt.shutdown();
+  CHECK(sim->open_connections() == 0);
+}
+
+TEST_CASE("a waiting thread is served when another thread returns its lease") {
+  auto sim = std::make_shared<drivers::sim_driver>();
+  runtime rt;
+  auto pool = rt.add_pool(small_pool(sim, 1, 1));
+  auto held = rt.acquire("orders", 1s);
+  auto waiter = std::async(std::launch::async, [&rt] {
+    auto lease = rt.acquire("orders", bound);
+    return lease.resource();
+  });
+  await_stats(rt, pool, [](const pool_stats& s) { return s.waiters == 1; });
+  held.release();
+  REQUIRE(waiter.wait_for(bound) == std::future_status::ready);
+  CHECK(waiter.get() == "orders-1");
+  rt.shutdown();
+  CHECK(sim->open_connections() == 0);
+}
+
+TEST_CASE("waiting threads learn that their pool drained or ended") {
+  auto sim = std::make_shared<drivers::sim_driver>();
+  runtime rt;
+  auto pool = rt.add_pool(small_pool(sim, 1, 1));
+  auto held = rt.acquire("orders", 1s);
+  auto waiter = std::async(std::launch::async, [&rt] {
+    return code_of([&rt] { rt.acquire("orders", bound); });
+  });
+  await_stats(rt, pool, [](const pool_stats& s) { return s.waiters == 1; });
+  caf::anon_send(pool, drain_atom::value);
+  REQUIRE(waiter.wait_for(bound) == std::future_status::ready);
+  CHECK(waiter.get() == errc::unavailable);
+  held.release();
+
+  rt.shutdown();
+  CHECK(sim->open_connections() == 0);
+}
+
+TEST_CASE("a pool that ends answers the threads in its line, and later ones") {
+  auto sim = std::make_shared<drivers::sim_driver>();
+  runtime rt;
+  auto pool = rt.add_pool(small_pool(sim, 1, 1));
+  auto held = rt.acquire("orders", 1s);
+  auto waiter = std::async(std::launch::async, [&rt] {
+    return code_of([&rt] { rt.acquire("orders", bound); });
+  });
+  await_stats(rt, pool, [](const pool_stats& s) { return s.waiters == 1; });
+  caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+  REQUIRE(waiter.wait_for(bound) == std::future_status::ready);
+  CHECK(waiter.get() == errc::unavailable);
+  // The request of a thread that comes later never reaches the pool.
+  CHECK(code_of([&rt] { rt.acquire("orders", bound); }) == errc::unavailable);
+  held.release();
+  rt.shutdown();
+  CHECK(sim->open_connections() == 0);
+}
+
+TEST_CASE("a connection that breaks in use ends the lease and its resource is replaced") {
+  auto sim = std::make_shared<drivers::sim_driver>();
+  drivers::sim_script breaks;
+  breaks.exec_pattern = "-";
+  breaks.exec_error = drivers::driver_errc::broken;
+  sim->set_script("orders-1", breaks);
+  runtime rt;
+  auto pool = rt.add_pool(small_pool(sim, 1, 2));
+  auto lease = rt.acquire("orders", 1s);
+  REQUIRE(lease.resource() == "orders-1");
+  CHECK(code_of([&] { lease.exec({{"op", "get"}}, 1s); }) == errc::driver_error);
+  CHECK_FALSE(lease);
+  auto s = await_stats(rt, pool, [](const pool_stats& s) { return s.failed == 1 && s.idle == 1; });
+  CHECK(s.failed == 1);
+  CHECK(s.in_use == 0);
+  CHECK(s.idle == 1); // the replacement keeps min_idle
+  auto next = rt.acquire("orders", 1s);
+  CHECK(next.resource() != "orders-1");
+  next.release();
+  rt.shutdown();
+  CHECK(sim->open_connections() == 0);
+}
