@@ -14,6 +14,7 @@
 
 #include "actors/deadline_index.hpp"
 #include "actors/lease_table.hpp"
+#include "actors/pool_supervisor.hpp"
 #include "actors/waiter_queue.hpp"
 #include "messages/errors.hpp"
 
@@ -40,6 +41,7 @@ enum class slot_state : uint8_t { creating, idle, leased, retiring };
 
 /// One resource of the pool.
 struct slot {
+  /// Null until the supervisor has spawned it.
   resource_actor handle;
   std::string id;
   slot_state state = slot_state::creating;
@@ -78,6 +80,8 @@ struct pool_data {
 
   pool_config cfg;
   resource_context ctx;
+  /// Spawns and owns the resources.
+  pool_supervisor_actor supervisor;
   pool_state state = pool_state::creating;
   std::map<uint64_t, slot> slots;
   /// Idle slots; the front has been idle longest.
@@ -222,8 +226,8 @@ void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
   auto done = [self, slot_id] {
     auto& st = self->state;
     if (auto j = st.slots.find(slot_id); j != st.slots.end()) {
-      // Unlinked first: its exit is expected, not a failure of the pool.
-      self->unlink_from(j->second.handle);
+      // Its exit is expected, not a failure to report.
+      self->demonitor(j->second.handle.address());
       self->send_exit(j->second.handle, caf::exit_reason::user_shutdown);
       st.slots.erase(j);
     }
@@ -232,10 +236,16 @@ void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
     check_drained(self);
     settle_scaling(self);
   };
-  // A resource that cannot drain now (initializing, in use, failed badly) is
-  // stopped; its state closes whatever it holds.
-  self->request(handle, caf::infinite, drain_atom::value)
-    .then([done](lifecycle_state) mutable { done(); }, [done](caf::error&) mutable { done(); });
+  if (!handle) {
+    // Not spawned yet: the spawn reply finds the slot gone and stops the resource.
+    --st.creating;
+    done();
+  } else {
+    // A resource that cannot drain now (initializing, in use, failed badly) is
+    // stopped; its state closes whatever it holds.
+    self->request(handle, caf::infinite, drain_atom::value)
+      .then([done](lifecycle_state) mutable { done(); }, [done](caf::error&) mutable { done(); });
+  }
   grow(self);
 }
 
@@ -288,22 +298,34 @@ void on_creation_failed(self_ptr self, uint64_t slot_id, const caf::error& err) 
     set_state(self, pool_state::active, "min_idle warmed with failures");
 }
 
-void create_resource(self_ptr self) {
+void initialize(self_ptr self, uint64_t slot_id, resource_actor handle) {
   auto& st = self->state;
-  auto slot_id = st.next_slot++;
-  auto rcfg = st.cfg.resource;
-  rcfg.id = st.cfg.name + "-" + std::to_string(slot_id);
-  rcfg.pool = st.cfg.name;
-  rcfg.driver = st.cfg.driver;
-  rcfg.view = std::make_shared<connection_view>();
-  auto handle = spawn_resource(self->system(), rcfg, st.ctx);
-  // Linked: the resources end with their pool.
-  self->link_to(handle);
-  st.slots.emplace(slot_id, slot{handle, rcfg.id, slot_state::creating, rcfg.view});
-  ++st.creating;
+  auto i = st.slots.find(slot_id);
+  if (i == st.slots.end()) { // retired while it was being spawned
+    self->send_exit(handle, caf::exit_reason::user_shutdown);
+    return;
+  }
+  i->second.handle = handle;
+  // Monitored: a resource that crashes is replaced and its lease taken back.
+  self->monitor(handle);
   self->request(handle, caf::infinite, initialize_atom::value)
     .then([self, slot_id](lifecycle_state) { on_created(self, slot_id); },
           [self, slot_id](caf::error& err) { on_creation_failed(self, slot_id, err); });
+}
+
+void create_resource(self_ptr self) {
+  auto& st = self->state;
+  auto slot_id = st.next_slot++;
+  auto id = st.cfg.name + "-" + std::to_string(slot_id);
+  auto view = std::make_shared<connection_view>();
+  st.slots.emplace(slot_id, slot{{}, id, slot_state::creating, view});
+  ++st.creating;
+  self->request(st.supervisor, caf::infinite, spawn_atom::value, std::move(id), std::move(view))
+    .then([self, slot_id](resource_actor& handle) { initialize(self, slot_id, std::move(handle)); },
+          [self](caf::error& err) {
+            // The supervisor is gone; the pool ends with it (they are linked).
+            self->quit(std::move(err));
+          });
 }
 
 /// Creates resources for waiters that no creation in progress will serve, and
@@ -626,8 +648,8 @@ void on_resource_exit(self_ptr self, uint64_t slot_id, const caf::error& reason)
         fail_leased(self, id, "resource ended: " + describe(reason));
     return;
   }
-  if (s.state == slot_state::creating)
-    --st.creating;
+  // A resource that ends while being created fails its initialize request too,
+  // which counts the failed creation.
   ++st.counters.closed;
   std::erase(st.idle, slot_id);
   if (s.retire_at != time_point::max())
@@ -777,20 +799,24 @@ caf::result<pool_stats> resize(self_ptr self, uint32_t min_idle, uint32_t max_si
   return stats_of(self);
 }
 
-pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context ctx) {
+pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context ctx,
+                              pool_supervisor_actor supervisor) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.ctx = std::move(ctx);
+  st.supervisor = std::move(supervisor);
   st.counters.acquire_wait_histogram.assign(acquire_wait_bounds_us.size() + 1, 0);
   st.rng.seed(std::hash<std::string>{}(st.cfg.name));
-  self->set_down_handler([self](caf::down_msg& msg) { on_holder_down(self, msg); });
-  self->set_exit_handler([self](caf::exit_msg& msg) {
-    // A resource of this pool ended; anything else ends the pool.
+  self->link_to(st.supervisor);
+  self->set_down_handler([self](caf::down_msg& msg) {
     for (auto& [id, s] : self->state.slots)
-      if (s.handle.address() == msg.source) {
+      if (s.handle && s.handle.address() == msg.source) {
         on_resource_exit(self, id, msg.reason);
         return;
       }
+    on_holder_down(self, msg);
+  });
+  self->set_exit_handler([self](caf::exit_msg& msg) {
     // A normal exit of a linked actor (a holder, say) is no reason to stop.
     if (msg.reason != caf::exit_reason::normal)
       self->quit(msg.reason);
@@ -834,7 +860,11 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
 } // namespace
 
 pool_actor spawn_pool(caf::actor_system& sys, pool_config cfg, resource_context ctx) {
-  return sys.spawn(pool, std::move(cfg), std::move(ctx));
+  auto resource_template = cfg.resource;
+  resource_template.pool = cfg.name;
+  resource_template.driver = cfg.driver;
+  auto supervisor = spawn_pool_supervisor(sys, std::move(resource_template), ctx);
+  return sys.spawn(pool, std::move(cfg), std::move(ctx), std::move(supervisor));
 }
 
 } // namespace custodian

@@ -36,5 +36,6 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;
 // Supervision.
 using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+using spawn_atom = caf::atom_constant<caf::atom("spawn")>;
 
 } // namespace custodian
