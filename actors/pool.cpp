@@ -109,13 +109,11 @@ struct pool_data {
 
   pool_data() = default;
 
+  /// Slots retiring: drained, then forgotten.
+  std::size_t retiring = 0;
+
   /// Resources alive or being created, not retiring: what max_size bounds.
-  std::size_t live() const {
-    std::size_t n = 0;
-    for (const auto& [id, s] : slots)
-      n += s.state != slot_state::retiring;
-    return n;
-  }
+  std::size_t live() const { return slots.size() - retiring; }
 
   bool serving() const { return state == pool_state::active || state == pool_state::scaling; }
 
@@ -216,6 +214,7 @@ void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
   if (i == st.slots.end() || i->second.state == slot_state::retiring)
     return;
   i->second.state = slot_state::retiring;
+  ++st.retiring;
   std::erase(st.idle, slot_id);
   if (i->second.retire_at != time_point::max())
     st.lifetimes.remove(i->second.retire_at, slot_id);
@@ -230,6 +229,7 @@ void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
       self->demonitor(j->second.handle.address());
       self->send_exit(j->second.handle, caf::exit_reason::user_shutdown);
       st.slots.erase(j);
+      --st.retiring;
     }
     --st.draining_resources;
     ++st.counters.closed;
@@ -318,7 +318,10 @@ void create_resource(self_ptr self) {
   auto slot_id = st.next_slot++;
   auto id = st.cfg.name + "-" + std::to_string(slot_id);
   auto view = std::make_shared<connection_view>();
-  st.slots.emplace(slot_id, slot{{}, id, slot_state::creating, view});
+  slot created;
+  created.id = id;
+  created.view = view;
+  st.slots.emplace(slot_id, std::move(created));
   ++st.creating;
   self->request(st.supervisor, caf::infinite, spawn_atom::value, std::move(id), std::move(view))
     .then([self, slot_id](resource_actor& handle) { initialize(self, slot_id, std::move(handle)); },
@@ -384,18 +387,26 @@ void record_wait(pool_data& st, caf::timespan waited) {
   ++st.counters.acquire_wait_histogram[static_cast<std::size_t>(bucket)];
 }
 
-/// Leases an idle slot to `holder` and answers its request.
-void grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_reply& reply) {
+/// Leases an idle slot to `holder`.
+lease open_lease(self_ptr self, uint64_t slot_id, holder_ref holder) {
   auto& st = self->state;
   auto& s = st.slots.at(slot_id);
   s.state = slot_state::leased;
-  auto& entry = st.leases.open(slot_id, std::move(holder), self->clock().now(), st.cfg.lease_ttl);
+  // The clock is read only when a TTL needs it: this is the hot path.
+  auto has_ttl = st.cfg.lease_ttl.count() > 0;
+  auto& entry = st.leases.open(slot_id, std::move(holder),
+                               has_ttl ? self->clock().now() : time_point{}, st.cfg.lease_ttl);
   ++st.counters.acquired;
-  if (st.cfg.lease_ttl.count() > 0)
+  if (has_ttl)
     arm_sweep(self);
-  lease granted{entry.id, st.cfg.name, s.id, s.handle};
+  return lease{entry.id, st.cfg.name, s.id, s.handle};
+}
+
+/// Leases an idle slot to a waiter and answers it.
+void grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_reply& reply) {
+  auto granted = open_lease(self, slot_id, std::move(holder));
   if (reply.blocking)
-    reply.blocking->grant(std::move(granted), s.view->get());
+    reply.blocking->grant(std::move(granted), self->state.slots.at(slot_id).view->get());
   else
     reply.promise.deliver(std::move(granted));
 }
@@ -413,6 +424,10 @@ void serve_waiters(self_ptr self) {
   auto& st = self->state;
   if (!st.serving())
     return;
+  if (st.waiters.empty()) {
+    grow(self);
+    return;
+  }
   auto now = self->clock().now();
   expire_waiters(self, now);
   while (!st.waiters.empty()) {
@@ -435,20 +450,29 @@ void watch(self_ptr self, const caf::actor_addr& holder) {
     self->monitor(holder);
 }
 
-/// Serves an acquire at once if it can, else queues it behind earlier ones.
-void acquire(self_ptr self, caf::timespan timeout, holder_ref holder, lease_reply reply) {
+/// What an acquire gets at once: a refusal, an idle resource (only if nobody
+/// waits in line before it), or neither: then it waits.
+struct first_answer {
+  caf::error refused;
+  std::optional<uint64_t> slot;
+};
+
+first_answer answer_at_once(self_ptr self) {
   auto& st = self->state;
-  if (st.closing() || st.state == pool_state::error) {
-    refuse(reply, pool_error(self, errc::unavailable,
-                             "acquire refused: pool is " + to_string(st.state)));
-    return;
-  }
+  if (st.closing() || st.state == pool_state::error)
+    return {pool_error(self, errc::unavailable, "acquire refused: pool is " + to_string(st.state)),
+            std::nullopt};
   if (st.serving() && st.waiters.empty())
     if (auto slot_id = take_idle(self)) {
       ++st.counters.acquire_wait_histogram[0];
-      grant(self, *slot_id, std::move(holder), reply);
-      return;
+      return {{}, slot_id};
     }
+  return {};
+}
+
+/// Queues an acquire behind earlier ones, with its own deadline.
+void enqueue(self_ptr self, caf::timespan timeout, holder_ref holder, lease_reply reply) {
+  auto& st = self->state;
   auto now = self->clock().now();
   reply.queued_at = now;
   st.waiters.push(std::move(reply), std::move(holder), now + timeout);
@@ -459,9 +483,26 @@ void acquire(self_ptr self, caf::timespan timeout, holder_ref holder, lease_repl
 caf::result<lease> acquire_for_actor(self_ptr self, caf::timespan timeout) {
   auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
   watch(self, sender);
+  auto now = answer_at_once(self);
+  if (now.refused)
+    return std::move(now.refused);
+  if (now.slot)
+    return open_lease(self, *now.slot, holder_ref{sender, {}});
   auto promise = self->make_response_promise<lease>();
-  acquire(self, timeout, holder_ref{sender, {}}, lease_reply{promise, nullptr, {}});
+  enqueue(self, timeout, holder_ref{sender, {}}, lease_reply{promise, nullptr, {}});
   return promise;
+}
+
+void acquire_for_thread(self_ptr self, caf::timespan timeout, const blocking_acquire& reply) {
+  holder_ref holder{{}, reply->holder()};
+  lease_reply answer{{}, reply, {}};
+  auto now = answer_at_once(self);
+  if (now.refused)
+    refuse(answer, std::move(now.refused));
+  else if (now.slot)
+    grant(self, *now.slot, std::move(holder), answer);
+  else
+    enqueue(self, timeout, std::move(holder), std::move(answer));
 }
 
 /// Puts a resource whose lease ended back in line, unless it must go.
@@ -475,7 +516,9 @@ void give_back(self_ptr self, uint64_t slot_id) {
     retire(self, slot_id, "returned while draining");
     return;
   }
-  auto now = self->clock().now();
+  // The clock is read only for the limits that need it: this is the hot path.
+  auto timed = st.cfg.max_lifetime.count() > 0 || st.cfg.idle_timeout.count() > 0;
+  auto now = timed ? self->clock().now() : time_point{};
   if (s.expired || (s.retire_at != time_point::max() && s.retire_at <= now)) {
     ++st.counters.expired;
     retire(self, slot_id, "max_lifetime reached");
@@ -829,8 +872,7 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
     [self](acquire_atom) { return acquire_for_actor(self, self->state.cfg.acquire_timeout); },
     [self](acquire_atom, caf::timespan timeout) { return acquire_for_actor(self, timeout); },
     [self](acquire_atom, caf::timespan timeout, const blocking_acquire& reply) {
-      auto thread = reply->holder();
-      acquire(self, timeout, holder_ref{{}, std::move(thread)}, lease_reply{{}, reply, {}});
+      acquire_for_thread(self, timeout, reply);
     },
     [self](release_atom, uint64_t id) -> caf::result<caf::ok_atom> {
       if (auto err = close_lease(self, id))

@@ -2,11 +2,14 @@
 // one run. One line per workload:
 //   peer=custodian workload=NAME ops_per_sec=N p50_us=N p99_us=N [more=N ...]
 //
-// usage: custodian-bench [--workload NAME]... [--threads N]
-// Workloads: caf-roundtrip, resource-cycle, events, idle-cpu (default: all).
+// usage: custodian-bench [--workload NAME]... [--threads N] [--scheduler PROFILE]
+// Workloads: caf-roundtrip, resource-cycle, W1, W2, W3, W1-blocking, events,
+// shutdown, rss, idle-cpu (default: all). Profiles: wake_on_work (default),
+// caf_polling.
 
 #include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -15,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <sys/resource.h>
+#include <sched.h>
 #include <thread>
 #include <vector>
 
@@ -46,8 +50,9 @@ double per_second(std::size_t n, clock_type::duration d) {
   return static_cast<double>(n) / std::chrono::duration<double>(d).count();
 }
 
-void report(const std::string& workload, samples s, const std::string& extra = {}) {
-  auto ops = per_second(s.ns.size(), s.elapsed);
+void report(const std::string& workload, samples s, const std::string& extra = {},
+            std::size_t ops_count = 0) {
+  auto ops = per_second(ops_count ? ops_count : s.ns.size(), s.elapsed);
   auto p50 = percentile_us(s.ns, 0.50);
   auto p99 = percentile_us(s.ns, 0.99);
   std::printf("peer=custodian workload=%s ops_per_sec=%.0f p50_us=%lld p99_us=%lld%s\n",
@@ -145,6 +150,214 @@ void events(runtime& rt) {
   std::fflush(stdout);
 }
 
+// --- pools --------------------------------------------------------------------
+
+/// A pool of `size` warm resources (min_idle = max_size) on the sim driver;
+/// returns once every resource is idle.
+pool_actor warm_pool(runtime& rt, const std::string& name, uint32_t size) {
+  pool_config c;
+  c.name = name;
+  c.driver = std::make_shared<drivers::sim_driver>();
+  c.min_idle = size;
+  c.max_size = size;
+  c.acquire_timeout = std::chrono::seconds{30};
+  auto pool = rt.add_pool(c);
+  caf::scoped_actor self{rt.system()};
+  for (;;) {
+    pool_stats s;
+    self->request(pool, std::chrono::seconds{30}, stats_atom::value)
+      .receive([&](pool_stats& x) { s = std::move(x); }, [](caf::error&) {});
+    if (s.idle == size)
+      return pool;
+    std::this_thread::sleep_for(std::chrono::milliseconds{1}); // outside any timing
+  }
+}
+
+pool_stats stats_of(runtime& rt, const pool_actor& pool) {
+  caf::scoped_actor self{rt.system()};
+  pool_stats s;
+  self->request(pool, std::chrono::seconds{30}, stats_atom::value)
+    .receive([&](pool_stats& x) { s = std::move(x); }, [](caf::error&) {});
+  return s;
+}
+
+/// One event-based client: `n` sequential acquire + one-way return pairs, every
+/// `sample_every`-th acquire timed. Returns when the client is done.
+std::future<samples> pool_client(caf::actor_system& sys, const pool_actor& pool, std::size_t n,
+                                 std::size_t sample_every) {
+  auto done = std::make_shared<std::promise<samples>>();
+  auto result = done->get_future();
+  sys.spawn([pool, n, sample_every, done](caf::event_based_actor* self) {
+    auto s = std::make_shared<samples>();
+    s->ns.reserve(n / sample_every + 1);
+    auto start = clock_type::now();
+    auto left = std::make_shared<std::size_t>(n);
+    auto step = std::make_shared<std::function<void()>>();
+    *step = [=] {
+      bool timed = *left % sample_every == 0;
+      auto t0 = timed ? clock_type::now() : clock_type::time_point{};
+      self->request(pool, caf::infinite, acquire_atom::value).then([=](const lease& l) {
+        if (timed)
+          s->ns.push_back((clock_type::now() - t0).count());
+        self->send(pool, return_atom::value, l.id);
+        if (--*left > 0) {
+          (*step)();
+          return;
+        }
+        s->elapsed = clock_type::now() - start;
+        done->set_value(std::move(*s));
+        *step = nullptr; // break the cycle step -> lambda -> step
+        self->quit();
+      });
+    };
+    (*step)();
+  });
+  return result;
+}
+
+/// W1: one client, 1,000,000 sequential pairs on a warm pool of 16; every 64th
+/// acquire timed (timing each would add two clock reads to every pair). The first
+/// pass warms caches and is discarded, like the peers' warm-up pass.
+void w1(runtime& rt, double caf_rate) {
+  constexpr std::size_t pairs = 1'000'000;
+  auto pool = warm_pool(rt, "w1", 16);
+  pool_client(rt.system(), pool, 200'000, 64).get();
+  auto s = pool_client(rt.system(), pool, pairs, 64).get();
+  auto rate = per_second(pairs, s.elapsed);
+  char extra[64];
+  std::snprintf(extra, sizeof(extra), " ratio_to_caf=%.2f", caf_rate > 0 ? rate / caf_rate : 0.0);
+  report("W1", std::move(s), extra, pairs);
+}
+
+/// W2: two clients contending on one pool of 16, 500,000 pairs each; every 64th
+/// acquire timed; pairs/s over the wall time until both finish.
+void w2(runtime& rt) {
+  auto pool = warm_pool(rt, "w2", 16);
+  auto run = [&](std::size_t each) {
+    auto start = clock_type::now();
+    auto a = pool_client(rt.system(), pool, each, 64);
+    auto b = pool_client(rt.system(), pool, each, 64);
+    auto sa = a.get();
+    auto sb = b.get();
+    samples all;
+    all.elapsed = clock_type::now() - start;
+    all.ns = std::move(sa.ns);
+    all.ns.insert(all.ns.end(), sb.ns.begin(), sb.ns.end());
+    return all;
+  };
+  run(100'000);
+  report("W2", run(500'000), {}, 1'000'000);
+}
+
+/// Holds a resource for `d` of wall time, yielding between clock checks (as the
+/// peers do: a sleep would not be equal across runtimes).
+void hold(clock_type::duration d) {
+  for (auto t0 = clock_type::now(); clock_type::now() - t0 < d;)
+    sched_yield();
+}
+
+/// `clients` threads share `total` pairs through the blocking facade, each pair
+/// held for `held`; every acquire timed.
+samples facade_clients(runtime& rt, const std::string& pool, int clients, int total,
+                       clock_type::duration held) {
+  std::vector<std::vector<int64_t>> waits(static_cast<std::size_t>(clients));
+  std::vector<std::thread> threads;
+  auto start = clock_type::now();
+  for (int c = 0; c < clients; ++c)
+    threads.emplace_back([&, c] {
+      auto quota = total / clients + (c < total % clients ? 1 : 0);
+      auto& mine = waits[static_cast<std::size_t>(c)];
+      mine.reserve(static_cast<std::size_t>(quota));
+      for (int i = 0; i < quota; ++i) {
+        auto t0 = clock_type::now();
+        auto lease = rt.acquire(pool, std::chrono::seconds{30});
+        mine.push_back((clock_type::now() - t0).count());
+        if (held.count() > 0)
+          hold(held);
+      } // the lease returns here
+    });
+  for (auto& t : threads)
+    t.join();
+  samples s;
+  s.elapsed = clock_type::now() - start;
+  for (auto& w : waits)
+    s.ns.insert(s.ns.end(), w.begin(), w.end());
+  return s;
+}
+
+/// W1 through the blocking facade: one thread, sequential pairs, pool of 16.
+void w1_blocking(runtime& rt, double caf_rate) {
+  warm_pool(rt, "w1b", 16);
+  facade_clients(rt, "w1b", 1, 100'000, {});
+  auto s = facade_clients(rt, "w1b", 1, 300'000, {});
+  auto pairs = per_second(s.ns.size(), s.elapsed);
+  char extra[64];
+  std::snprintf(extra, sizeof(extra), " ratio_to_caf=%.2f", caf_rate > 0 ? pairs / caf_rate : 0.0);
+  report("W1-blocking", std::move(s), extra);
+}
+
+/// W3: pool of 4, 64 threads, 20,000 pairs held 100 µs each. A fair FIFO wait is
+/// about (64 - 4) / 4 × 100 µs = 1,500 µs for every acquire; max_us shows
+/// starvation, which p99 alone can hide.
+void w3(runtime& rt) {
+  auto pool = warm_pool(rt, "w3", 4);
+  constexpr auto held = std::chrono::microseconds{100};
+  facade_clients(rt, "w3", 64, 5'000, held);
+  auto before = stats_of(rt, pool);
+  auto s = facade_clients(rt, "w3", 64, 20'000, held);
+  auto after = stats_of(rt, pool);
+  auto max_us = *std::max_element(s.ns.begin(), s.ns.end()) / 1'000;
+  char extra[160];
+  std::snprintf(extra, sizeof(extra), " max_us=%lld ideal_wait_us=1500 timeouts=%llu in_use_after=%llu",
+                static_cast<long long>(max_us),
+                static_cast<unsigned long long>(after.timeouts - before.timeouts),
+                static_cast<unsigned long long>(after.in_use));
+  report("W3", std::move(s), extra);
+}
+
+/// Shutdown of a runtime holding 1,000 warm resources in one pool.
+void shutdown_time(const runtime_config& cfg) {
+  runtime rt{cfg};
+  warm_pool(rt, "shutdown", 1'000);
+  auto t0 = clock_type::now();
+  auto r = rt.shutdown();
+  auto ms = std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
+  std::printf("peer=custodian workload=shutdown ops_per_sec=0 p50_us=0 p99_us=0 resources=1000 "
+              "shutdown_ms=%.1f drained=%llu forced=%llu\n",
+              ms, static_cast<unsigned long long>(r.drained),
+              static_cast<unsigned long long>(r.forced));
+  std::fflush(stdout);
+}
+
+uint64_t rss_bytes() {
+  std::ifstream statm{"/proc/self/statm"};
+  uint64_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+/// Resident memory per idle resource: 100 pools of 1,000 warm resources.
+void rss(const runtime_config& cfg) {
+  constexpr uint32_t pools = 100, per_pool = 1'000;
+  runtime rt{cfg};
+  auto before = rss_bytes();
+  auto t0 = clock_type::now();
+  for (uint32_t p = 0; p < pools; ++p)
+    warm_pool(rt, "rss-" + std::to_string(p), per_pool);
+  auto warm_s = std::chrono::duration<double>(clock_type::now() - t0).count();
+  auto after = rss_bytes();
+  auto total = static_cast<uint64_t>(pools) * per_pool;
+  auto t1 = clock_type::now();
+  auto r = rt.shutdown();
+  auto down_s = std::chrono::duration<double>(clock_type::now() - t1).count();
+  std::printf("peer=custodian workload=rss ops_per_sec=0 p50_us=0 p99_us=0 resources=%llu "
+              "rss_mib=%.1f bytes_per_resource=%llu warm_s=%.2f shutdown_s=%.2f forced=%llu\n",
+              static_cast<unsigned long long>(total), (after - before) / 1048576.0,
+              static_cast<unsigned long long>((after - before) / total), warm_s, down_s,
+              static_cast<unsigned long long>(r.forced));
+  std::fflush(stdout);
+}
+
 double cpu_seconds() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -189,30 +402,52 @@ int main(int argc, char** argv) {
       chosen.emplace_back(argv[++i]);
     } else if (arg == "--threads" && i + 1 < argc) {
       cfg.scheduler_threads = static_cast<std::size_t>(std::stoul(argv[++i]));
+    } else if (arg == "--scheduler" && i + 1 < argc && argv[i + 1] == std::string{"caf_polling"}) {
+      cfg.scheduler = scheduler_profile::caf_polling;
+      ++i;
+    } else if (arg == "--scheduler" && i + 1 < argc && argv[i + 1] == std::string{"wake_on_work"}) {
+      cfg.scheduler = scheduler_profile::wake_on_work;
+      ++i;
     } else {
-      std::cerr
-        << "usage: custodian-bench [--workload caf-roundtrip|resource-cycle|events|idle-cpu]..."
-           " [--threads N]\n";
+      std::cerr << "usage: custodian-bench [--workload caf-roundtrip|resource-cycle|W1|W2|W3|"
+                   "W1-blocking|events|shutdown|rss|idle-cpu]... [--threads N]"
+                   " [--scheduler wake_on_work|caf_polling]\n";
       return 2;
     }
   }
   auto wants = [&](const char* name) {
     return chosen.empty() || std::find(chosen.begin(), chosen.end(), name) != chosen.end();
   };
-  runtime rt{cfg};
-  double caf_rate = 0;
-  if (wants("caf-roundtrip") || wants("resource-cycle")) {
-    // The raw round trip is the yardstick of resource-cycle: always measured first.
-    auto s = caf_roundtrip(rt.system());
-    caf_rate = per_second(s.ns.size(), s.elapsed);
-    if (wants("caf-roundtrip"))
-      report("caf-roundtrip", std::move(s));
+  {
+    runtime rt{cfg};
+    double caf_rate = 0;
+    if (wants("caf-roundtrip") || wants("resource-cycle") || wants("W1") ||
+        wants("W1-blocking")) {
+      // The raw round trip is the yardstick of the ratios: always measured first.
+      auto s = caf_roundtrip(rt.system());
+      caf_rate = per_second(s.ns.size(), s.elapsed);
+      if (wants("caf-roundtrip"))
+        report("caf-roundtrip", std::move(s));
+    }
+    if (wants("resource-cycle"))
+      resource_cycle(rt, caf_rate);
+    if (wants("W1"))
+      w1(rt, caf_rate);
+    if (wants("W2"))
+      w2(rt);
+    if (wants("W1-blocking"))
+      w1_blocking(rt, caf_rate);
+    if (wants("W3"))
+      w3(rt);
+    if (wants("events"))
+      events(rt);
+    if (wants("idle-cpu"))
+      idle_cpu(rt);
+    rt.shutdown();
   }
-  if (wants("resource-cycle"))
-    resource_cycle(rt, caf_rate);
-  if (wants("events"))
-    events(rt);
-  if (wants("idle-cpu"))
-    idle_cpu(rt);
-  rt.shutdown();
+  // Each in a runtime of its own, so that only it is measured.
+  if (wants("shutdown"))
+    shutdown_time(cfg);
+  if (wants("rss"))
+    rss(cfg);
 }
