@@ -2,7 +2,6 @@
 
 #include <array>
 #include <atomic>
-#include <deque>
 #include <functional>
 #include <optional>
 #include <random>
@@ -13,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/blocking_executor.hpp"
+#include "actors/bounded_history.hpp"
 #include "actors/transition_table.hpp"
 #include "drivers/driver.hpp"
 #include "messages/errors.hpp"
@@ -79,7 +79,7 @@ struct resource_state {
   lifecycle_state state = lifecycle_state::created;
   bool recoverable = false;
   std::shared_ptr<drivers::connection> conn;
-  std::deque<transition_record> history;
+  bounded_history<transition_record> history;
   std::string last_error;
   uint32_t init_attempts = 0;
   uint64_t next_id = 1;
@@ -88,9 +88,12 @@ struct resource_state {
   uint64_t retry_id = 0;
   /// The initialize, maintain or drain request waiting for the current state's end.
   caf::typed_response_promise<lifecycle_state> pending_reply;
-  std::mt19937_64 rng;
-  /// Behaviours built on first use and reused by every later `become` into them.
-  std::array<std::optional<resource_impl::behavior_type>, 5> behaviors;
+  /// Draws backoff jitter; small on purpose (a Mersenne twister is 2.5 KB per resource).
+  std::minstd_rand rng;
+  /// The behaviours of the hot path (available, in use), built on first use and
+  /// reused by every later `become`; the others are built when entered, so that an
+  /// idle resource keeps two, not five.
+  std::array<std::optional<resource_impl::behavior_type>, 2> behaviors;
 
   resource_state() = default;
   resource_state(const resource_state&) = delete;
@@ -158,9 +161,7 @@ void transition(self_ptr self, lifecycle_state to, std::string reason) {
                               "internal " + describe_state(st) + " -> " + to_string(to)));
     return;
   }
-  st.history.push_back(transition_record{from, to, caf::make_timestamp(), reason});
-  while (st.history.size() > st.cfg.history_limit)
-    st.history.pop_front();
+  st.history.push(transition_record{from, to, caf::make_timestamp(), reason});
   st.state = to;
   // Written by hand: this runs on every transition, a JSON object would cost more
   // than the rest of the transition.
@@ -513,10 +514,7 @@ resource_impl::behavior_type with_common_handlers(self_ptr self, Operations... o
   return {
     std::move(ops)...,
     [self](status_atom) { return status_of(self); },
-    [self](history_atom) {
-      auto& h = self->state.history;
-      return std::vector<transition_record>(h.begin(), h.end());
-    },
+    [self](history_atom) { return self->state.history.to_vector(); },
     [self](done_atom, uint64_t id) { on_call_done(self, id); },
     [self](expire_atom, uint64_t id) { on_call_expired(self, id); },
     [self](retry_atom, uint64_t id) { on_retry(self, id); },
@@ -620,13 +618,13 @@ resource_impl::behavior_type behavior_of(self_ptr self, lifecycle_state state) {
   using builder = resource_impl::behavior_type (*)(self_ptr);
   auto pick = [](lifecycle_state x) -> std::pair<std::size_t, builder> {
     switch (x) {
-    case lifecycle_state::created:
-      return {0, created};
     case lifecycle_state::ready:
     case lifecycle_state::idle:
-      return {1, available};
+      return {0, available};
     case lifecycle_state::in_use:
-      return {2, in_use};
+      return {1, in_use};
+    case lifecycle_state::created:
+      return {2, created};
     case lifecycle_state::failed:
       return {3, failed};
     case lifecycle_state::initializing:
@@ -639,6 +637,8 @@ resource_impl::behavior_type behavior_of(self_ptr self, lifecycle_state state) {
     return {4, busy_or_final};
   };
   auto [slot, build] = pick(state);
+  if (slot >= self->state.behaviors.size())
+    return build(self);
   auto& cached = self->state.behaviors[slot];
   if (!cached)
     cached = build(self);
@@ -647,7 +647,9 @@ resource_impl::behavior_type behavior_of(self_ptr self, lifecycle_state state) {
 
 resource_impl::behavior_type resource(self_ptr self, resource_config cfg, resource_context ctx) {
   auto& st = self->state;
-  st.rng.seed(cfg.seed != 0 ? cfg.seed : std::hash<std::string>{}(cfg.id));
+  st.rng.seed(static_cast<std::minstd_rand::result_type>(
+    cfg.seed != 0 ? cfg.seed : std::hash<std::string>{}(cfg.id)));
+  st.history = bounded_history<transition_record>{cfg.history_limit};
   st.cfg = std::move(cfg);
   st.ctx = std::move(ctx);
   return behavior_of(self, lifecycle_state::created);

@@ -4,7 +4,9 @@
 // completion slot and waits on an atomic in that slot; the pool fills it in
 // process. In-process only: the slot is a pointer, it never crosses the wire.
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,12 +27,21 @@ class connection;
 /// The caller's side: written once by the pool, then read by the caller.
 class acquire_slot {
 public:
-  /// Blocks until the pool answered: spins briefly (the answer usually comes within
-  /// microseconds), then sleeps on the atomic.
+  /// Blocks until the pool answered. It spins first, since an idle resource comes
+  /// back within microseconds; but a thread whose last wait was long (it queued
+  /// behind others) barely spins, so that threads waiting in line do not take the
+  /// CPU from the ones holding resources.
   void wait() {
-    for (int i = 0; i < spin_rounds && !ready_.load(std::memory_order_acquire); ++i)
-      ;
+    thread_local bool queued_last_time = false;
+    auto spin = queued_last_time ? min_spin : max_spin;
+    for (int i = 0; i < spin; ++i)
+      if (ready_.load(std::memory_order_acquire)) {
+        queued_last_time = false;
+        return;
+      }
+    auto t0 = std::chrono::steady_clock::now();
     ready_.wait(0, std::memory_order_acquire);
+    queued_last_time = std::chrono::steady_clock::now() - t0 > long_wait;
   }
 
   bool ok() const { return !error_; }
@@ -41,7 +52,10 @@ public:
 private:
   friend class acquire_completion;
 
-  static constexpr int spin_rounds = 20'000;
+  static constexpr int max_spin = 20'000;
+  static constexpr int min_spin = 64;
+  /// A wait this long means the caller queued: spinning would not have helped.
+  static constexpr std::chrono::microseconds long_wait{200};
 
   void publish() {
     ready_.store(1, std::memory_order_release);

@@ -29,7 +29,7 @@ public:
       // waits on its condition variable, which any enqueue, also from outside the
       // actor system, signals.
       set("work-stealing.moderate-poll-attempts", 0);
-      set("work-stealing.aggressive-poll-attempts", 1000);
+      set("work-stealing.aggressive-poll-attempts", 5000);
     }
   }
 };

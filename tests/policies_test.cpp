@@ -1,14 +1,16 @@
 // Plain policies, tested without actors: the transition table, the backoff
-// schedule and the names of lifecycle states.
+// schedule, the bounded history and the names of lifecycle states.
 
 #include <random>
 #include <set>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include <doctest/doctest.h>
 
 #include "actors/backoff_schedule.hpp"
+#include "actors/bounded_history.hpp"
 #include "actors/transition_table.hpp"
 
 using namespace custodian;
@@ -78,4 +80,19 @@ TEST_CASE("out-of-range backoff settings are clamped, never negative") {
   CHECK(backoff_delay({100ms, 1'000ms, 5.0}, 1, 0.99) >= 0ms);
   CHECK(backoff_delay({-5ms, 1'000ms, 0.0}, 3, 0.0) == 0ms);
   CHECK(backoff_delay({100ms, 50ms, 0.0}, 1, 0.0) == 50ms);
+}
+
+TEST_CASE("a bounded history keeps the last entries, oldest first") {
+  bounded_history<int> h{3};
+  CHECK(h.to_vector().empty());
+  h.push(1);
+  h.push(2);
+  CHECK(h.to_vector() == std::vector<int>{1, 2});
+  for (int i = 3; i <= 7; ++i)
+    h.push(i);
+  CHECK(h.size() == 3);
+  CHECK(h.to_vector() == std::vector<int>{5, 6, 7});
+  bounded_history<int> none{0};
+  none.push(1);
+  CHECK(none.to_vector().empty());
 }
