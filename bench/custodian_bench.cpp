@@ -61,34 +61,59 @@ void report(const std::string& workload, samples s, const std::string& extra = {
   std::fflush(stdout);
 }
 
-/// Runs `n` sequential operations from an event-based client: `op(self, next)`
-/// issues one operation and calls `next()` when it completes.
+/// Starts an event-based client running `n` sequential operations: `op(self,
+/// next)` issues one and calls `next()` when it completes. Every
+/// `sample_every`-th operation is timed (timing each adds two clock reads to it).
 template <class Op>
-samples sequential(caf::actor_system& sys, std::size_t n, Op op) {
-  std::promise<samples> done;
-  auto result = done.get_future();
-  sys.spawn([n, op, &done](caf::event_based_actor* self) {
+std::future<samples> start_client(caf::actor_system& sys, std::size_t n, std::size_t sample_every,
+                                  Op op) {
+  auto done = std::make_shared<std::promise<samples>>();
+  auto result = done->get_future();
+  sys.spawn([n, sample_every, op, done](caf::event_based_actor* self) {
     auto s = std::make_shared<samples>();
-    s->ns.reserve(n);
+    s->ns.reserve(n / sample_every + 1);
     auto start = clock_type::now();
+    auto left = std::make_shared<std::size_t>(n);
     auto step = std::make_shared<std::function<void()>>();
-    *step = [=, &done] {
-      auto t0 = clock_type::now();
-      op(self, [=, &done] {
-        s->ns.push_back((clock_type::now() - t0).count());
-        if (s->ns.size() < n) {
+    *step = [=] {
+      bool timed = *left % sample_every == 0;
+      auto t0 = timed ? clock_type::now() : clock_type::time_point{};
+      op(self, [=] {
+        if (timed)
+          s->ns.push_back((clock_type::now() - t0).count());
+        if (--*left > 0) {
           (*step)();
           return;
         }
         s->elapsed = clock_type::now() - start;
-        done.set_value(std::move(*s));
+        done->set_value(std::move(*s));
         *step = nullptr; // break the cycle step -> lambda -> step
         self->quit();
       });
     };
     (*step)();
   });
-  return result.get();
+  return result;
+}
+
+/// `n` sequential operations from one client, each timed.
+template <class Op>
+samples sequential(caf::actor_system& sys, std::size_t n, Op op) {
+  return start_client(sys, n, 1, std::move(op)).get();
+}
+
+/// Two clients running `each` operations at once, every 64th timed; the wall
+/// time runs until both finish.
+template <class Op>
+samples contended(caf::actor_system& sys, std::size_t each, Op op) {
+  auto start = clock_type::now();
+  auto a = start_client(sys, each, 64, op);
+  auto b = start_client(sys, each, 64, op);
+  auto all = a.get();
+  auto second = b.get();
+  all.elapsed = clock_type::now() - start;
+  all.ns.insert(all.ns.end(), second.ns.begin(), second.ns.end());
+  return all;
 }
 
 /// CAF's own ceiling here: a sequential request/response round trip.
@@ -96,6 +121,22 @@ samples caf_roundtrip(caf::actor_system& sys) {
   auto server = sys.spawn([]() -> caf::behavior { return {[](int x) { return x; }}; });
   auto s = sequential(sys, 300'000, [server](caf::event_based_actor* self, auto next) {
     self->request(server, caf::infinite, 1).then([next](int) { next(); });
+  });
+  caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
+  return s;
+}
+
+/// CAF's own ceiling for W2's shape: two clients, each pair a request and a
+/// one-way message to one trivial actor.
+samples caf_contended(caf::actor_system& sys, std::size_t each) {
+  using back_atom = caf::atom_constant<caf::atom("back")>;
+  auto server = sys.spawn(
+    []() -> caf::behavior { return {[](int x) { return x; }, [](back_atom, int) {}}; });
+  auto s = contended(sys, each, [server](caf::event_based_actor* self, auto next) {
+    self->request(server, caf::infinite, 1).then([=](int x) {
+      self->send(server, back_atom::value, x);
+      next();
+    });
   });
   caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
   return s;
@@ -181,38 +222,14 @@ pool_stats stats_of(runtime& rt, const pool_actor& pool) {
   return s;
 }
 
-/// One event-based client: `n` sequential acquire + one-way return pairs, every
-/// `sample_every`-th acquire timed. Returns when the client is done.
-std::future<samples> pool_client(caf::actor_system& sys, const pool_actor& pool, std::size_t n,
-                                 std::size_t sample_every) {
-  auto done = std::make_shared<std::promise<samples>>();
-  auto result = done->get_future();
-  sys.spawn([pool, n, sample_every, done](caf::event_based_actor* self) {
-    auto s = std::make_shared<samples>();
-    s->ns.reserve(n / sample_every + 1);
-    auto start = clock_type::now();
-    auto left = std::make_shared<std::size_t>(n);
-    auto step = std::make_shared<std::function<void()>>();
-    *step = [=] {
-      bool timed = *left % sample_every == 0;
-      auto t0 = timed ? clock_type::now() : clock_type::time_point{};
-      self->request(pool, caf::infinite, acquire_atom::value).then([=](const lease& l) {
-        if (timed)
-          s->ns.push_back((clock_type::now() - t0).count());
-        self->send(pool, return_atom::value, l.id);
-        if (--*left > 0) {
-          (*step)();
-          return;
-        }
-        s->elapsed = clock_type::now() - start;
-        done->set_value(std::move(*s));
-        *step = nullptr; // break the cycle step -> lambda -> step
-        self->quit();
-      });
-    };
-    (*step)();
-  });
-  return result;
+/// One acquire + one-way return pair on `pool`: the hot path of a pool.
+auto pool_pair(const pool_actor& pool) {
+  return [pool](caf::event_based_actor* self, auto next) {
+    self->request(pool, caf::infinite, acquire_atom::value).then([=](const lease& l) {
+      self->send(pool, return_atom::value, l.id);
+      next();
+    });
+  };
 }
 
 /// W1: one client, 1,000,000 sequential pairs on a warm pool of 16; every 64th
@@ -221,8 +238,8 @@ std::future<samples> pool_client(caf::actor_system& sys, const pool_actor& pool,
 void w1(runtime& rt, double caf_rate) {
   constexpr std::size_t pairs = 1'000'000;
   auto pool = warm_pool(rt, "w1", 16);
-  pool_client(rt.system(), pool, 200'000, 64).get();
-  auto s = pool_client(rt.system(), pool, pairs, 64).get();
+  start_client(rt.system(), 200'000, 64, pool_pair(pool)).get();
+  auto s = start_client(rt.system(), pairs, 64, pool_pair(pool)).get();
   auto rate = per_second(pairs, s.elapsed);
   char extra[64];
   std::snprintf(extra, sizeof(extra), " ratio_to_caf=%.2f", caf_rate > 0 ? rate / caf_rate : 0.0);
@@ -230,23 +247,20 @@ void w1(runtime& rt, double caf_rate) {
 }
 
 /// W2: two clients contending on one pool of 16, 500,000 pairs each; every 64th
-/// acquire timed; pairs/s over the wall time until both finish.
+/// acquire timed; pairs/s over the wall time until both finish. Compared with
+/// CAF's own figure for the same message shape, measured just before.
 void w2(runtime& rt) {
+  constexpr std::size_t each = 500'000;
+  auto ceiling = caf_contended(rt.system(), each);
+  auto ceiling_rate = per_second(2 * each, ceiling.elapsed);
+  report("caf-contended", std::move(ceiling), {}, 2 * each);
   auto pool = warm_pool(rt, "w2", 16);
-  auto run = [&](std::size_t each) {
-    auto start = clock_type::now();
-    auto a = pool_client(rt.system(), pool, each, 64);
-    auto b = pool_client(rt.system(), pool, each, 64);
-    auto sa = a.get();
-    auto sb = b.get();
-    samples all;
-    all.elapsed = clock_type::now() - start;
-    all.ns = std::move(sa.ns);
-    all.ns.insert(all.ns.end(), sb.ns.begin(), sb.ns.end());
-    return all;
-  };
-  run(100'000);
-  report("W2", run(500'000), {}, 1'000'000);
+  contended(rt.system(), 100'000, pool_pair(pool));
+  auto s = contended(rt.system(), each, pool_pair(pool));
+  char extra[64];
+  std::snprintf(extra, sizeof(extra), " ratio_to_caf_contended=%.2f",
+                per_second(2 * each, s.elapsed) / ceiling_rate);
+  report("W2", std::move(s), extra, 2 * each);
 }
 
 /// Holds a resource for `d` of wall time, yielding between clock checks (as the
