@@ -1,67 +1,15 @@
 // The pool actor on the deterministic scheduler: leases, FIFO waiters with their
 // own deadlines, max_size, holders that die, leaks, suspend/resume, drain, and a
-// randomized run checked against the pool's invariants.
+// randomized run (with failures and resizes) checked against the pool's invariants.
 
 #include <random>
 #include <vector>
 
-#include "actors/pool.hpp"
-#include "tests/support/deterministic_fixture.hpp"
+#include "tests/support/pool_fixture.hpp"
 
 using namespace custodian;
 using namespace custodian::test;
 using namespace std::chrono_literals;
-
-namespace {
-
-struct pool_fixture : deterministic_fixture {
-  pool_config pool_cfg(uint32_t min_idle, uint32_t max_size) {
-    pool_config c;
-    c.name = "orders";
-    c.driver = sim;
-    c.min_idle = min_idle;
-    c.max_size = max_size;
-    c.acquire_timeout = 1'000ms;
-    c.resource = config("template");
-    return c;
-  }
-
-  pool_actor make_pool(pool_config c) {
-    auto p = spawn_pool(sys, std::move(c), resource_context{executor, bus});
-    track(p);
-    settle();
-    return p;
-  }
-
-  pool_stats stats(const pool_actor& p) {
-    auto r = call<pool_stats>(p, stats_atom::value);
-    REQUIRE(r.value);
-    return *r.value;
-  }
-
-  /// Acquires on behalf of a holder that stays alive until the test drops it.
-  struct held {
-    std::shared_ptr<caf::scoped_actor> holder;
-    lease granted;
-  };
-
-  held acquire(const pool_actor& p) {
-    auto holder = make_sender();
-    auto pending = ask_from(holder, p, acquire_atom::value);
-    settle();
-    auto r = take<lease>(pending);
-    REQUIRE_MESSAGE(r.value, describe(r.error));
-    return {holder, *r.value};
-  }
-
-  caf::error release(const pool_actor& p, uint64_t id) {
-    auto r = call<caf::ok_atom>(p, release_atom::value, id);
-    REQUIRE(r.answered());
-    return r.error;
-  }
-};
-
-} // namespace
 
 TEST_CASE_FIXTURE(pool_fixture, "a pool warms min_idle resources, then serves") {
   auto p = make_pool(pool_cfg(3, 8));
@@ -279,10 +227,9 @@ TEST_CASE_FIXTURE(pool_fixture, "drain takes leases back when its timeout passes
   CHECK(sim->open_connections() == 0);
 }
 
-TEST_CASE_FIXTURE(pool_fixture,
-                  "random acquire, release and holder deaths keep the pool's invariants") {
-  constexpr uint32_t max_size = 4;
-  auto p = make_pool(pool_cfg(1, max_size));
+TEST_CASE_FIXTURE(pool_fixture, "random acquires, releases, failures, resizes and holder deaths "
+                                "keep the pool's invariants") {
+  auto p = make_pool(pool_cfg(1, 4));
   std::mt19937 rng{20261122};
   struct client {
     std::shared_ptr<caf::scoped_actor> holder;
@@ -292,9 +239,10 @@ TEST_CASE_FIXTURE(pool_fixture,
   for (auto& c : clients)
     c.holder = make_sender();
   uint64_t granted = 0;
-  for (int step = 0; step < 400; ++step) {
+  uint64_t resizes = 0;
+  for (int step = 0; step < 600; ++step) {
     auto& c = clients[rng() % clients.size()];
-    switch (rng() % 4) {
+    switch (rng() % 6) {
     case 0:
     case 1:
       if (!c.lease_id) {
@@ -323,14 +271,34 @@ TEST_CASE_FIXTURE(pool_fixture,
       c.lease_id.reset();
       settle();
       break;
+    case 4:
+      // The holder reports its resource broken: the lease ends, the resource goes.
+      if (c.lease_id) {
+        CHECK(call<caf::ok_atom>(p, fail_atom::value, *c.lease_id, std::string{"random"}).value);
+        CHECK_FALSE(release(p, *c.lease_id)); // a late return, not a bad release
+        c.lease_id.reset();
+      }
+      break;
+    case 5: {
+      auto max_size = static_cast<uint32_t>(1 + rng() % 5);
+      auto min_idle = static_cast<uint32_t>(rng() % (max_size + 1));
+      CHECK(call<pool_stats>(p, resize_atom::value, min_idle, max_size).value);
+      ++resizes;
+      break;
     }
+    }
+    settle();
     auto s = stats(p);
     uint64_t held = 0;
     for (auto& x : clients)
       held += x.lease_id.has_value();
-    CHECK(s.in_use + s.idle <= max_size);
-    CHECK(s.size <= max_size);
+    // A shrink below the leases out waits for their return: then nothing is idle.
+    CHECK((s.in_use + s.idle <= s.max_size || s.idle == 0));
+    CHECK(s.size - s.in_use <= s.max_size);
     CHECK(s.in_use == held);
+    CHECK(s.bad_releases == 0);
   }
   CHECK(granted > 50);
+  CHECK(resizes > 50);
+  CHECK(stats(p).failed > 10);
 }

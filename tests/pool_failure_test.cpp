@@ -1,0 +1,83 @@
+// Resources that fail while leased, on the deterministic scheduler: the pool takes
+// the lease back, replaces the resource at once, and tells the holder why at its
+// next use; the holder's late return is not a bad release.
+
+#include "tests/support/pool_fixture.hpp"
+
+using namespace custodian;
+using namespace custodian::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+reply<std::string> exec_on(pool_fixture& f, const pool_actor& p, uint64_t lease_id) {
+  return f.call<std::string>(p, exec_atom::value, lease_id, std::string{R"({"op":"get"})"});
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(pool_fixture, "exec through a lease reaches the resource's driver") {
+  auto p = make_pool(pool_cfg(1, 1));
+  auto h = acquire(p);
+  auto r = exec_on(*this, p, h.granted.id);
+  REQUIRE_MESSAGE(r.value, describe(r.error));
+  auto reply = nlohmann::json::parse(*r.value);
+  CHECK(reply["resource"] == "orders-1");
+  CHECK(reply["echo"]["op"] == "get");
+  CHECK(exec_on(*this, p, 999).failed_with(errc::not_found));
+  CHECK(exec_on(*this, p, h.granted.id).value); // the resource is idle again between calls
+}
+
+TEST_CASE_FIXTURE(pool_fixture, "a leased resource whose connection breaks is replaced") {
+  drivers::sim_script breaks;
+  breaks.exec_pattern = "-";
+  breaks.exec_error = drivers::driver_errc::broken;
+  sim->set_script("orders-1", breaks);
+  auto p = make_pool(pool_cfg(1, 2));
+  auto h = acquire(p);
+  REQUIRE(h.granted.resource == "orders-1");
+  CHECK(exec_on(*this, p, h.granted.id).failed_with(errc::driver_error));
+  settle();
+  auto s = stats(p);
+  CHECK(s.failed == 1);
+  CHECK(s.in_use == 0);
+  CHECK(s.idle == 1); // a replacement keeps min_idle
+  // The holder's next use says why its lease is gone.
+  auto again = exec_on(*this, p, h.granted.id);
+  CHECK(again.failed_with(errc::unavailable));
+  CHECK(describe(again.error).find("its resource failed") != std::string::npos);
+  CHECK_FALSE(release(p, h.granted.id));
+  CHECK(stats(p).bad_releases == 0);
+}
+
+TEST_CASE_FIXTURE(pool_fixture, "a holder that reports its resource broken gets a fresh one") {
+  auto p = make_pool(pool_cfg(1, 1));
+  auto h = acquire(p);
+  auto failed = call<caf::ok_atom>(p, fail_atom::value, h.granted.id, std::string{"bad data"});
+  CHECK(failed.value);
+  settle();
+  auto s = stats(p);
+  CHECK(s.failed == 1);
+  CHECK(s.closed == 1);
+  CHECK(s.idle == 1);
+  CHECK(call<caf::ok_atom>(p, fail_atom::value, h.granted.id, std::string{"again"})
+          .failed_with(errc::unavailable));
+  CHECK_FALSE(release(p, h.granted.id));
+  CHECK(stats(p).bad_releases == 0);
+  auto next = acquire(p);
+  CHECK(next.granted.resource == "orders-2");
+}
+
+TEST_CASE_FIXTURE(pool_fixture, "a leased resource that crashes takes its lease with it") {
+  auto p = make_pool(pool_cfg(1, 1));
+  auto h = acquire(p);
+  caf::anon_send_exit(h.granted.handle, caf::exit_reason::unhandled_exception);
+  settle();
+  auto s = stats(p);
+  CHECK(s.failed == 1);
+  CHECK(s.in_use == 0);
+  CHECK(s.idle == 1);
+  auto r = exec_on(*this, p, h.granted.id);
+  CHECK(r.failed_with(errc::unavailable));
+  CHECK(describe(r.error).find("resource ended") != std::string::npos);
+}
