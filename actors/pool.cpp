@@ -465,6 +465,7 @@ first_answer answer_at_once(self_ptr self) {
   if (st.serving() && st.waiters.empty())
     if (auto slot_id = take_idle(self)) {
       ++st.counters.acquire_wait_histogram[0];
+      grow(self); // keeps min_idle idle while this one is out
       return {{}, slot_id};
     }
   return {};

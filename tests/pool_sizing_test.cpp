@@ -71,7 +71,7 @@ TEST_CASE_FIXTURE(pool_fixture, "max_lifetime is enforced at acquire, before any
 }
 
 TEST_CASE_FIXTURE(pool_fixture, "a leased resource outlives its lifetime until it comes back") {
-  auto p = make_pool(with_lifetime(pool_cfg(1, 2), 1'000ms, 0.0));
+  auto p = make_pool(with_lifetime(pool_cfg(1, 1), 1'000ms, 0.0));
   auto h = acquire(p);
   advance(1'500ms);
   settle();
