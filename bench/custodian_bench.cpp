@@ -117,9 +117,9 @@ samples contended(caf::actor_system& sys, std::size_t each, Op op) {
 }
 
 /// CAF's own ceiling here: a sequential request/response round trip.
-samples caf_roundtrip(caf::actor_system& sys) {
+samples caf_roundtrip(caf::actor_system& sys, std::size_t n = 300'000) {
   auto server = sys.spawn([]() -> caf::behavior { return {[](int x) { return x; }}; });
-  auto s = sequential(sys, 300'000, [server](caf::event_based_actor* self, auto next) {
+  auto s = sequential(sys, n, [server](caf::event_based_actor* self, auto next) {
     self->request(server, caf::infinite, 1).then([next](int) { next(); });
   });
   caf::anon_send_exit(server, caf::exit_reason::user_shutdown);
@@ -232,18 +232,44 @@ auto pool_pair(const pool_actor& pool) {
   };
 }
 
+/// Runs `n` operations of a workload in rounds that alternate with CAF's raw
+/// round trip, so that a VM whose speed drifts (the raw figure swings by 2× within
+/// minutes here) slows both alike. `round(k)` runs k operations. Returns the
+/// workload's samples over all rounds and the median of the rounds' ratios.
+template <class Round>
+std::pair<samples, double> against_caf(caf::actor_system& sys, std::size_t n, Round round) {
+  constexpr std::size_t rounds = 5;
+  samples all;
+  std::vector<double> ratios;
+  for (std::size_t r = 0; r < rounds; ++r) {
+    auto raw = caf_roundtrip(sys, 100'000);
+    auto s = round(n / rounds);
+    ratios.push_back(per_second(n / rounds, s.elapsed) / per_second(raw.ns.size(), raw.elapsed));
+    all.elapsed += s.elapsed;
+    all.ns.insert(all.ns.end(), s.ns.begin(), s.ns.end());
+  }
+  std::sort(ratios.begin(), ratios.end());
+  return {std::move(all), ratios[rounds / 2]};
+}
+
+void report_against_caf(const std::string& workload, std::pair<samples, double> run,
+                        std::size_t n) {
+  char extra[64];
+  std::snprintf(extra, sizeof(extra), " ratio_to_caf=%.2f", run.second);
+  report(workload, std::move(run.first), extra, n);
+}
+
 /// W1: one client, 1,000,000 sequential pairs on a warm pool of 16; every 64th
 /// acquire timed (timing each would add two clock reads to every pair). The first
 /// pass warms caches and is discarded, like the peers' warm-up pass.
-void w1(runtime& rt, double caf_rate) {
+void w1(runtime& rt) {
   constexpr std::size_t pairs = 1'000'000;
   auto pool = warm_pool(rt, "w1", 16);
-  start_client(rt.system(), 200'000, 64, pool_pair(pool)).get();
-  auto s = start_client(rt.system(), pairs, 64, pool_pair(pool)).get();
-  auto rate = per_second(pairs, s.elapsed);
-  char extra[64];
-  std::snprintf(extra, sizeof(extra), " ratio_to_caf=%.2f", caf_rate > 0 ? rate / caf_rate : 0.0);
-  report("W1", std::move(s), extra, pairs);
+  auto round = [&](std::size_t k) {
+    return start_client(rt.system(), k, 64, pool_pair(pool)).get();
+  };
+  round(200'000);
+  report_against_caf("W1", against_caf(rt.system(), pairs, round), pairs);
 }
 
 /// W2: two clients contending on one pool of 16, 500,000 pairs each; every 64th
@@ -300,14 +326,14 @@ samples facade_clients(runtime& rt, const std::string& pool, int clients, int to
 }
 
 /// W1 through the blocking facade: one thread, sequential pairs, pool of 16.
-void w1_blocking(runtime& rt, double caf_rate) {
+void w1_blocking(runtime& rt) {
+  constexpr std::size_t pairs = 300'000;
   warm_pool(rt, "w1b", 16);
-  facade_clients(rt, "w1b", 1, 100'000, {});
-  auto s = facade_clients(rt, "w1b", 1, 300'000, {});
-  auto pairs = per_second(s.ns.size(), s.elapsed);
-  char extra[64];
-  std::snprintf(extra, sizeof(extra), " ratio_to_caf=%.2f", caf_rate > 0 ? pairs / caf_rate : 0.0);
-  report("W1-blocking", std::move(s), extra);
+  auto round = [&](std::size_t k) {
+    return facade_clients(rt, "w1b", 1, static_cast<int>(k), {});
+  };
+  round(100'000);
+  report_against_caf("W1-blocking", against_caf(rt.system(), pairs, round), pairs);
 }
 
 /// W3: pool of 4, 64 threads, 20,000 pairs held 100 µs each. A fair FIFO wait is
@@ -435,9 +461,8 @@ int main(int argc, char** argv) {
   {
     runtime rt{cfg};
     double caf_rate = 0;
-    if (wants("caf-roundtrip") || wants("resource-cycle") || wants("W1") ||
-        wants("W1-blocking")) {
-      // The raw round trip is the yardstick of the ratios: always measured first.
+    if (wants("caf-roundtrip") || wants("resource-cycle")) {
+      // The raw round trip is resource-cycle's yardstick: measured first.
       auto s = caf_roundtrip(rt.system());
       caf_rate = per_second(s.ns.size(), s.elapsed);
       if (wants("caf-roundtrip"))
@@ -446,11 +471,11 @@ int main(int argc, char** argv) {
     if (wants("resource-cycle"))
       resource_cycle(rt, caf_rate);
     if (wants("W1"))
-      w1(rt, caf_rate);
+      w1(rt);
     if (wants("W2"))
       w2(rt);
     if (wants("W1-blocking"))
-      w1_blocking(rt, caf_rate);
+      w1_blocking(rt);
     if (wants("W3"))
       w3(rt);
     if (wants("events"))
