@@ -37,6 +37,9 @@ using pool_impl = pool_actor::extend<
 
 using time_point = std::chrono::steady_clock::time_point;
 
+/// Why a lease past its TTL was taken back; its late return is reported as a leak.
+const std::string leak_reason = "leaked: held past lease_ttl_ms";
+
 enum class slot_state : uint8_t { creating, idle, leased, retiring };
 
 /// One resource of the pool.
@@ -542,7 +545,7 @@ caf::error close_lease(self_ptr self, uint64_t id) {
   auto& st = self->state;
   bool was_leak = false;
   if (auto why = st.leases.reclaim_reason(id))
-    was_leak = why->starts_with("leaked");
+    was_leak = *why == leak_reason;
   auto [outcome, entry] = st.leases.close(id);
   switch (outcome) {
   case lease_close::released:
@@ -708,7 +711,7 @@ void sweep(self_ptr self) {
   auto now = self->clock().now();
   expire_waiters(self, now);
   for (auto id : st.leases.overdue(now)) {
-    auto entry = st.leases.reclaim(id, "leaked: held past lease_ttl_ms");
+    auto entry = st.leases.reclaim(id, leak_reason);
     ++st.counters.leaks;
     publish(
       self, "lease_leak", slot_name(self, entry->slot), "", "",
