@@ -24,13 +24,7 @@ public:
   explicit runtime_system_config(const runtime_config& cfg) {
     register_message_types(*this);
     set("scheduler.max-threads", cfg.scheduler_threads);
-    if (cfg.scheduler == scheduler_profile::wake_on_work) {
-      // Skip CAF's middle stage of sleep-polling: after a short spin an idle thread
-      // waits on its condition variable, which any enqueue, also from outside the
-      // actor system, signals.
-      set("work-stealing.moderate-poll-attempts", 0);
-      set("work-stealing.aggressive-poll-attempts", 5000);
-    }
+    apply_scheduler_profile(*this, cfg.scheduler);
   }
 };
 
@@ -52,10 +46,22 @@ T ask(caf::actor_system& sys, const Handle& dest, Ts&&... xs) {
 
 } // namespace
 
+void apply_scheduler_profile(caf::actor_system_config& cfg, scheduler_profile profile) {
+  if (profile == scheduler_profile::wake_on_work) {
+    // Skip CAF's middle stage of sleep-polling: after a short spin an idle thread
+    // waits on its condition variable, which any enqueue, also from outside the
+    // actor system, signals.
+    cfg.set("work-stealing.moderate-poll-attempts", 0);
+    cfg.set("work-stealing.aggressive-poll-attempts", 5000);
+  }
+}
+
 struct runtime::impl {
   runtime_config cfg;
-  runtime_system_config sys_cfg;
-  caf::actor_system sys;
+  /// Set when the runtime owns its actor system; empty when it joined one.
+  std::unique_ptr<runtime_system_config> sys_cfg;
+  std::unique_ptr<caf::actor_system> owned_sys;
+  caf::actor_system& sys;
   std::shared_ptr<thread_pool_executor> executor;
   root_actor root;
   event_bus_actor bus;
@@ -63,8 +69,18 @@ struct runtime::impl {
   mutable std::mutex pools_mtx;
   std::map<std::string, pool_actor> pools;
 
+  /// Owns an actor system made from `c`.
   explicit impl(runtime_config c)
-      : cfg(c), sys_cfg(cfg), sys(sys_cfg),
+      : impl(c, std::make_unique<runtime_system_config>(c)) {}
+
+  /// Joins `joined`, which the application owns and keeps alive.
+  impl(runtime_config c, caf::actor_system& joined) : impl(c, nullptr, &joined) {}
+
+  impl(runtime_config c, std::unique_ptr<runtime_system_config> own_cfg,
+       caf::actor_system* joined = nullptr)
+      : cfg(c), sys_cfg(std::move(own_cfg)),
+        owned_sys(sys_cfg ? std::make_unique<caf::actor_system>(*sys_cfg) : nullptr),
+        sys(owned_sys ? *owned_sys : *joined),
         executor(std::make_shared<thread_pool_executor>(
           thread_pool_executor::options{1, cfg.blocking_max_threads, std::chrono::seconds{30}})),
         root(spawn_root_supervisor(sys)) {
@@ -73,13 +89,34 @@ struct runtime::impl {
     } catch (...) {
       // ~actor_system would wait forever for a live tree.
       caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
-      sys.await_all_actors_done();
+      wait_for_tree();
       throw;
     }
+  }
+
+  /// Waits until every actor of the tree has ended. An owned system waits for all
+  /// of its actors; a joined one holds the application's too, so the runtime waits
+  /// for its root and then for the actors the root took down with it.
+  void wait_for_tree() {
+    if (owned_sys) {
+      sys.await_all_actors_done();
+      return;
+    }
+    {
+      caf::scoped_actor self{sys};
+      self->wait_for(root);
+    }
+    // The pools, supervisors and resources end after the root; each holds the
+    // executor until its state is gone, so the runtime's is the last reference.
+    while (executor.use_count() > 1)
+      std::this_thread::sleep_for(std::chrono::milliseconds{1});
   }
 };
 
 runtime::runtime(runtime_config cfg) : impl_(std::make_unique<impl>(cfg)) {}
+
+runtime::runtime(caf::actor_system& sys, runtime_config cfg)
+    : impl_(std::make_unique<impl>(cfg, sys)) {}
 
 runtime::~runtime() {
   shutdown();
@@ -179,7 +216,7 @@ shutdown_report runtime::shutdown() {
                  self->send_exit(d.root, caf::exit_reason::user_shutdown);
                });
   } // a scoped_actor alive here would deadlock the wait below
-  d.sys.await_all_actors_done();
+  d.wait_for_tree();
   // Resource states posted the close of every handle they still held.
   d.executor->drain();
   d.report = report;

@@ -15,11 +15,13 @@
 #include "messages/event_bus_actor.hpp"
 #include "messages/resource_actor.hpp"
 #include "messages/root_actor.hpp"
+#include "messages/type_registry.hpp"
 #include "runtime/scoped_lease.hpp"
 
 namespace caf {
 class actor_system;
-}
+class actor_system_config;
+} // namespace caf
 
 namespace custodian {
 
@@ -47,9 +49,19 @@ struct runtime_config {
   std::chrono::milliseconds shutdown_timeout{10'000};
 };
 
+/// Applies a scheduler profile to the config of an actor system.
+void apply_scheduler_profile(caf::actor_system_config& cfg, scheduler_profile profile);
+
 class runtime {
 public:
+  /// Owns an actor system configured from `cfg`.
   explicit runtime(runtime_config cfg = {});
+  /// Joins the application's actor system, which must outlive the runtime. Its
+  /// threads and scheduler are the application's (`scheduler_threads` and
+  /// `scheduler` are ignored: see `apply_scheduler_profile`); its config should
+  /// have `register_message_types` applied. Shutdown stops only what the runtime
+  /// started.
+  runtime(caf::actor_system& sys, runtime_config cfg = {});
   /// Shuts down if `shutdown` was not called.
   ~runtime();
 

@@ -221,3 +221,33 @@ TEST_CASE("shutdown drains pools too, taking back leases still held at their dra
   CHECK(sim->counters().opens >= 3);
   CHECK(sim->open_connections() == 0);
 }
+
+TEST_CASE("a runtime joins an application's actor system and stops only what it started") {
+  caf::actor_system_config cfg;
+  register_message_types(cfg);
+  apply_scheduler_profile(cfg, scheduler_profile::wake_on_work);
+  cfg.set("scheduler.max-threads", 2);
+  caf::actor_system sys{cfg};
+  // The application's own actor, alive across the runtime's whole life.
+  auto app = sys.spawn([]() -> caf::behavior { return {[](int x) { return x; }}; });
+  auto sim = std::make_shared<drivers::sim_driver>();
+  {
+    runtime rt{sys};
+    pool_config pc;
+    pc.name = "orders";
+    pc.driver = sim;
+    pc.min_idle = 2;
+    pc.max_size = 2;
+    rt.add_pool(pc);
+    auto lease = rt.acquire("orders", 5s);
+    CHECK(lease.exec({{"op", "get"}}, 1s)["resource"] == lease.resource());
+    lease.release();
+    auto report = rt.shutdown(); // returns though the application's actor lives on
+    CHECK(report.drained == 1);
+    CHECK(sim->open_connections() == 0);
+  }
+  caf::scoped_actor self{sys};
+  self->request(app, bound, 41).receive([](int x) { CHECK(x == 41); },
+                                        [](caf::error& err) { FAIL(describe(err)); });
+  self->send_exit(app, caf::exit_reason::user_shutdown);
+}
