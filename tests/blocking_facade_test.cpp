@@ -146,7 +146,7 @@ TEST_CASE("a waiting thread is served when another thread returns its lease") {
   CHECK(sim->open_connections() == 0);
 }
 
-TEST_CASE("waiting threads learn that their pool drained or ended") {
+TEST_CASE("threads waiting in line learn that their pool drained or ended") {
   auto sim = std::make_shared<drivers::sim_driver>();
   runtime rt;
   auto pool = rt.add_pool(small_pool(sim, 1, 1));
@@ -155,28 +155,16 @@ TEST_CASE("waiting threads learn that their pool drained or ended") {
     return code_of([&rt] { rt.acquire("orders", bound); });
   });
   await_stats(rt, pool, [](const pool_stats& s) { return s.waiters == 1; });
-  caf::anon_send(pool, drain_atom::value);
+  SUBCASE("drained") {
+    caf::anon_send(pool, drain_atom::value);
+  }
+  SUBCASE("ended") {
+    // Its waiters' completions report it gone as they are dropped.
+    caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
+  }
   REQUIRE(waiter.wait_for(bound) == std::future_status::ready);
   CHECK(waiter.get() == errc::unavailable);
-  held.release();
-
-  rt.shutdown();
-  CHECK(sim->open_connections() == 0);
-}
-
-TEST_CASE("a pool that ends answers the threads in its line, and later ones") {
-  auto sim = std::make_shared<drivers::sim_driver>();
-  runtime rt;
-  auto pool = rt.add_pool(small_pool(sim, 1, 1));
-  auto held = rt.acquire("orders", 1s);
-  auto waiter = std::async(std::launch::async, [&rt] {
-    return code_of([&rt] { rt.acquire("orders", bound); });
-  });
-  await_stats(rt, pool, [](const pool_stats& s) { return s.waiters == 1; });
-  caf::anon_send_exit(pool, caf::exit_reason::user_shutdown);
-  REQUIRE(waiter.wait_for(bound) == std::future_status::ready);
-  CHECK(waiter.get() == errc::unavailable);
-  // The request of a thread that comes later never reaches the pool.
+  // A thread that comes later is refused, or its request never reaches the pool.
   CHECK(code_of([&rt] { rt.acquire("orders", bound); }) == errc::unavailable);
   held.release();
   rt.shutdown();
