@@ -90,6 +90,36 @@ TEST_CASE_FIXTURE(pool_fixture,
   CHECK(stats(p).size == 2);
 }
 
+TEST_CASE_FIXTURE(pool_fixture, "many clients acquiring at once never push the pool past max_size") {
+  auto p = make_pool(pool_cfg(0, 4));
+  std::vector<std::shared_ptr<caf::scoped_actor>> holders;
+  std::vector<decltype(ask_from(make_sender(), p, acquire_atom::value))> pending;
+  // Every request is in the mailbox before the pool runs: creations race waiters.
+  for (int i = 0; i < 16; ++i) {
+    holders.push_back(make_sender());
+    pending.push_back(ask_from(holders.back(), p, acquire_atom::value));
+  }
+  settle();
+  std::size_t granted = 0;
+  for (auto& r : pending)
+    granted += take<lease>(r).value.has_value();
+  auto s = stats(p);
+  CHECK(granted == 4);
+  CHECK(s.in_use == 4);
+  CHECK(s.waiters == 12);
+  CHECK(s.size == 4);
+  CHECK(sim->counters().opens == 4);
+  // Holders that end hand their resources to the next in line.
+  holders.erase(holders.begin(), holders.begin() + 4);
+  pending.erase(pending.begin(), pending.begin() + 4);
+  settle();
+  granted = 0;
+  for (auto& r : pending)
+    granted += take<lease>(r).value.has_value();
+  CHECK(granted == 4);
+  CHECK(stats(p).size == 4);
+}
+
 TEST_CASE_FIXTURE(pool_fixture, "a waiter that timed out is never served later") {
   auto p = make_pool(pool_cfg(1, 1));
   auto a = acquire(p);
