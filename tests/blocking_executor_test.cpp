@@ -73,7 +73,7 @@ TEST_CASE("a blocked job does not hold up the jobs posted after it") {
   pool.drain();
 }
 
-TEST_CASE("max_threads bounds the pool; queued jobs run once a thread frees up") {
+TEST_CASE("max_threads bounds the pool, queued jobs run once a thread frees up") {
   thread_pool_executor pool{{1, 2, 30'000ms}};
   gate g;
   counter done;

@@ -65,7 +65,7 @@ TEST_CASE("the waiters of a holder that died are removed, the others keep their 
   CHECK(q.expire(t0 + 10s).empty());
 }
 
-TEST_CASE("a lease closes once; a second close is unknown") {
+TEST_CASE("a lease closes once, a second close is unknown") {
   lease_table<std::string> t;
   auto id = t.open(3, "holder", t0, 0ms).id;
   CHECK(t.size() == 1);
@@ -80,7 +80,7 @@ TEST_CASE("a lease closes once; a second close is unknown") {
   CHECK(t.size() == 0);
 }
 
-TEST_CASE("leases past their TTL are overdue; reclaimed ones read as late returns") {
+TEST_CASE("leases past their TTL are overdue, reclaimed ones read as late returns") {
   lease_table<std::string> t;
   auto no_ttl = t.open(0, "a", t0, 0ms).id;
   auto short_ttl = t.open(1, "b", t0, 100ms).id;

@@ -21,7 +21,7 @@ TEST_CASE_FIXTURE(pool_fixture, "a pool warms min_idle resources, then serves") 
   CHECK(sim->counters().opens == 3);
 }
 
-TEST_CASE_FIXTURE(pool_fixture, "a lease is released once; a second release is refused") {
+TEST_CASE_FIXTURE(pool_fixture, "a lease is released once, a second release is refused") {
   auto p = make_pool(pool_cfg(1, 4));
   auto h = acquire(p);
   CHECK(h.granted.pool == "orders");
@@ -33,7 +33,7 @@ TEST_CASE_FIXTURE(pool_fixture, "a lease is released once; a second release is r
   CHECK(is(release(p, 12345), errc::not_found));
   auto s = stats(p);
   CHECK(s.in_use == 0);
-  CHECK(s.idle == 1);
+  CHECK(s.idle == 2); // one more was created to keep min_idle idle during the lease
   CHECK(s.bad_releases == 2);
   // One-way returns are counted the same way.
   caf::anon_send(p, return_atom::value, h.granted.id);

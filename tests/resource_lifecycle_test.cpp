@@ -401,7 +401,7 @@ TEST_CASE_FIXTURE(deterministic_fixture, "a malformed or concurrent exec is refu
 }
 
 TEST_CASE_FIXTURE(deterministic_fixture,
-                  "a broken exec fails the resource; a rejected one does not") {
+                  "a broken exec fails the resource, a rejected one does not") {
   drivers::sim_script script;
   script.exec_pattern = "-";
   script.exec_error = drivers::driver_errc::rejected;
