@@ -620,6 +620,34 @@ caf::error unusable_lease(self_ptr self, uint64_t id) {
                     "lease " + std::to_string(id) + " is unknown or already released");
 }
 
+/// The resource of `slot_id` failed: the lease on it, if any, is taken back, and
+/// the resource is retired either way (its holder may have returned it already).
+void fail_slot(self_ptr self, uint64_t slot_id, const std::string& reason) {
+  auto& st = self->state;
+  for (auto id : st.leases.ids())
+    if (st.leases.find(id)->slot == slot_id) {
+      fail_leased(self, id, reason);
+      return;
+    }
+  ++st.counters.failed;
+  retire(self, slot_id, "failed: " + reason);
+}
+
+/// Ends an exec on `slot_id`; `broke` says why the resource failed, if it did.
+void end_exec(self_ptr self, uint64_t slot_id, const std::optional<std::string>& broke) {
+  if (auto i = self->state.slots.find(slot_id); i != self->state.slots.end())
+    i->second.exec_in_flight = false;
+  if (broke)
+    fail_slot(self, slot_id, *broke);
+}
+
+void deliver(caf::typed_response_promise<std::string>& promise, caf::expected<std::string>& outcome) {
+  if (outcome)
+    promise.deliver(std::move(*outcome));
+  else
+    promise.deliver(outcome.error());
+}
+
 /// An exec on a leased resource: in_use for the call, idle again after it. The
 /// release after the call tells whether the call broke the resource.
 caf::result<std::string> exec(self_ptr self, uint64_t lease_id, std::string request) {
@@ -635,41 +663,29 @@ caf::result<std::string> exec(self_ptr self, uint64_t lease_id, std::string requ
   s.exec_in_flight = true;
   auto handle = s.handle;
   auto promise = self->make_response_promise<std::string>();
-  // Ends the call: the answer goes out once the resource reports its state.
-  auto finish = [self, slot_id, lease_id, handle, promise](caf::expected<std::string> outcome) mutable {
+  auto after_call = [self, slot_id, handle, promise](caf::expected<std::string> outcome) mutable {
     self->request(handle, caf::infinite, release_atom::value)
       .then(
-        [self, slot_id, promise, outcome](lifecycle_state) mutable {
-          if (auto i = self->state.slots.find(slot_id); i != self->state.slots.end())
-            i->second.exec_in_flight = false;
-          if (outcome)
-            promise.deliver(std::move(*outcome));
-          else
-            promise.deliver(outcome.error());
+        [=](lifecycle_state) mutable {
+          end_exec(self, slot_id, std::nullopt);
+          deliver(promise, outcome);
         },
-        [self, slot_id, lease_id, promise, outcome](caf::error&) mutable {
-          // Not in use any more: the call left the resource failed.
-          if (auto i = self->state.slots.find(slot_id); i != self->state.slots.end())
-            i->second.exec_in_flight = false;
-          auto why = outcome ? std::string{"resource failed after exec"} : describe(outcome.error());
-          fail_leased(self, lease_id, why);
-          if (outcome)
-            promise.deliver(std::move(*outcome));
-          else
-            promise.deliver(outcome.error());
+        [=](caf::error&) mutable {
+          // The resource is not in use any more: the call left it failed.
+          end_exec(self, slot_id, outcome ? "it failed after an exec" : describe(outcome.error()));
+          deliver(promise, outcome);
         });
   };
   self->request(handle, caf::infinite, acquire_atom::value)
     .then(
-      [self, handle, request = std::move(request), finish](lifecycle_state) mutable {
+      [self, handle, request = std::move(request), after_call](lifecycle_state) mutable {
         self->request(handle, caf::infinite, exec_atom::value, std::move(request))
-          .then([finish](std::string& response) mutable { finish(std::move(response)); },
-                [finish](caf::error& err) mutable { finish(std::move(err)); });
+          .then([after_call](std::string& response) mutable { after_call(std::move(response)); },
+                [after_call](caf::error& err) mutable { after_call(std::move(err)); });
       },
       [self, slot_id, lease_id, promise](caf::error& err) mutable {
-        if (auto i = self->state.slots.find(slot_id); i != self->state.slots.end())
-          i->second.exec_in_flight = false;
-        fail_leased(self, lease_id, describe(err));
+        // The resource cannot take the call (it failed meanwhile): the lease goes.
+        end_exec(self, slot_id, describe(err));
         promise.deliver(unusable_lease(self, lease_id));
       });
   return promise;
@@ -690,9 +706,7 @@ void on_resource_exit(self_ptr self, uint64_t slot_id, const caf::error& reason)
     return;
   if (s.state == slot_state::leased) {
     // Its lease is taken back; retiring it forgets it and refills.
-    for (auto id : st.leases.ids())
-      if (st.leases.find(id)->slot == slot_id)
-        fail_leased(self, id, "resource ended: " + describe(reason));
+    fail_slot(self, slot_id, "resource ended: " + describe(reason));
     return;
   }
   // A resource that ends while being created fails its initialize request too,

@@ -81,3 +81,23 @@ TEST_CASE_FIXTURE(pool_fixture, "a leased resource that crashes takes its lease 
   CHECK(r.failed_with(errc::unavailable));
   CHECK(describe(r.error).find("resource ended") != std::string::npos);
 }
+
+TEST_CASE_FIXTURE(pool_fixture, "a resource an exec breaks after its lease came back is retired") {
+  drivers::sim_script breaks;
+  breaks.exec_pattern = "-";
+  breaks.exec_error = drivers::driver_errc::broken;
+  sim->set_script("orders-1", breaks);
+  auto p = make_pool(pool_cfg(1, 1));
+  auto h = acquire(p);
+  // The holder returns its lease while its exec is still running.
+  auto pending = ask_from(h.holder, p, exec_atom::value, h.granted.id, std::string{"{}"});
+  caf::anon_send(p, return_atom::value, h.granted.id);
+  settle();
+  CHECK(take<std::string>(pending).failed_with(errc::driver_error));
+  auto s = stats(p);
+  CHECK(s.failed == 1);
+  CHECK(s.bad_releases == 0);
+  // The broken resource is never handed out again.
+  auto next = acquire(p);
+  CHECK(next.granted.resource == "orders-2");
+}
