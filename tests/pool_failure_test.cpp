@@ -10,6 +10,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
+/// Every exec on `resource` fails with a broken connection.
+void break_every_exec(drivers::sim_driver& sim, const std::string& resource) {
+  drivers::sim_script breaks;
+  breaks.exec_pattern = "-";
+  breaks.exec_error = drivers::driver_errc::broken;
+  sim.set_script(resource, breaks);
+}
+
 reply<std::string> exec_on(pool_fixture& f, const pool_actor& p, uint64_t lease_id) {
   return f.call<std::string>(p, exec_atom::value, lease_id, std::string{R"({"op":"get"})"});
 }
@@ -29,10 +37,7 @@ TEST_CASE_FIXTURE(pool_fixture, "exec through a lease reaches the resource's dri
 }
 
 TEST_CASE_FIXTURE(pool_fixture, "a leased resource whose connection breaks is replaced") {
-  drivers::sim_script breaks;
-  breaks.exec_pattern = "-";
-  breaks.exec_error = drivers::driver_errc::broken;
-  sim->set_script("orders-1", breaks);
+  break_every_exec(*sim, "orders-1");
   auto p = make_pool(pool_cfg(1, 2));
   auto h = acquire(p);
   REQUIRE(h.granted.resource == "orders-1");
@@ -83,10 +88,7 @@ TEST_CASE_FIXTURE(pool_fixture, "a leased resource that crashes takes its lease 
 }
 
 TEST_CASE_FIXTURE(pool_fixture, "a resource an exec breaks after its lease came back is retired") {
-  drivers::sim_script breaks;
-  breaks.exec_pattern = "-";
-  breaks.exec_error = drivers::driver_errc::broken;
-  sim->set_script("orders-1", breaks);
+  break_every_exec(*sim, "orders-1");
   auto p = make_pool(pool_cfg(1, 1));
   auto h = acquire(p);
   // The holder returns its lease while its exec is still running.
