@@ -103,7 +103,8 @@ struct pool_data {
   /// When the pending sweep fires; none armed if empty.
   std::optional<time_point> sweep_at;
   caf::typed_response_promise<pool_state> drain_reply;
-  uint32_t draining_resources = 0;
+  /// Slots retiring: being drained, then forgotten.
+  std::size_t retiring = 0;
   /// Creations that failed in a row; they space out the next ones (backoff), so a
   /// resource that cannot be created is not retried in a busy loop.
   uint32_t creation_failures_in_row = 0;
@@ -111,9 +112,6 @@ struct pool_data {
   std::mt19937_64 rng;
 
   pool_data() = default;
-
-  /// Slots retiring: drained, then forgotten.
-  std::size_t retiring = 0;
 
   /// Resources alive or being created, not retiring: what max_size bounds.
   std::size_t live() const { return slots.size() - retiring; }
@@ -223,18 +221,18 @@ void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
     st.lifetimes.remove(i->second.retire_at, slot_id);
   publish(self, "resource_retired", i->second.id, "", "",
           nlohmann::json{{"reason", reason}}.dump());
-  ++st.draining_resources;
   auto handle = i->second.handle;
   auto done = [self, slot_id] {
     auto& st = self->state;
     if (auto j = st.slots.find(slot_id); j != st.slots.end()) {
-      // Its exit is expected, not a failure to report.
-      self->demonitor(j->second.handle.address());
-      self->send_exit(j->second.handle, caf::exit_reason::user_shutdown);
+      if (auto& handle = j->second.handle) {
+        // Its exit is expected, not a failure to report.
+        self->demonitor(handle.address());
+        self->send_exit(handle, caf::exit_reason::user_shutdown);
+      }
       st.slots.erase(j);
-      --st.retiring;
     }
-    --st.draining_resources;
+    --st.retiring;
     ++st.counters.closed;
     check_drained(self);
     settle_scaling(self);
@@ -770,7 +768,7 @@ void check_drained(self_ptr self) {
     for (auto id : ids)
       retire(self, id, "pool drained");
   }
-  if (st.state == pool_state::destroying && st.draining_resources == 0 && st.slots.empty()) {
+  if (st.state == pool_state::destroying && st.retiring == 0 && st.slots.empty()) {
     set_state(self, pool_state::destroyed, "every resource closed");
     if (st.drain_reply.pending())
       st.drain_reply.deliver(pool_state::destroyed);

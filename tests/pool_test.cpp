@@ -332,3 +332,18 @@ TEST_CASE_FIXTURE(pool_fixture, "random acquires, releases, failures, resizes an
   CHECK(resizes > 50);
   CHECK(stats(p).failed > 10);
 }
+
+TEST_CASE_FIXTURE(pool_fixture, "a pool drained while it creates resources stops them unopened") {
+  auto p = spawn_pool(sys, pool_cfg(0, 4), resource_context{executor, bus});
+  track(p);
+  auto holder = make_sender();
+  // Neither message has run yet: the acquire asks the supervisor for a resource,
+  // and the drain retires that slot before the resource exists.
+  auto waiting = ask_from(holder, p, acquire_atom::value);
+  auto drained = ask(p, drain_atom::value);
+  settle();
+  CHECK(take<lease>(waiting).failed_with(errc::unavailable));
+  CHECK(take<pool_state>(drained).value == pool_state::destroyed);
+  CHECK(stats(p).size == 0);
+  CHECK(sim->counters().opens == 0);
+}
