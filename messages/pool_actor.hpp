@@ -19,7 +19,9 @@ using pool_actor = caf::typed_actor<
   /// creation error when resources could not be created), `unavailable` (draining,
   /// destroyed, error).
   caf::replies_to<acquire_atom>::with<lease>,
-  /// The same with the caller's own timeout.
+  /// The same with the caller's own timeout. A caller whose request has a timeout
+  /// passes it here: the pool cannot see a request time out at the caller, and
+  /// would keep a lease for it until it dies or the lease's TTL passes.
   caf::replies_to<acquire_atom, caf::timespan>::with<lease>,
   /// The same for a caller that is not an actor (in-process only): the answer,
   /// with the driver connection, goes into the completion it carries.
@@ -37,7 +39,8 @@ using pool_actor = caf::typed_actor<
   /// the resource ends the lease: the resource is replaced.
   caf::replies_to<exec_atom, uint64_t, std::string>::with<std::string>,
   /// The holder reports the resource of its lease broken (reason): the lease ends
-  /// and the resource is replaced. `not_found` for a lease that is not open.
+  /// and the resource is replaced. `not_found` for an unknown lease, `unavailable`
+  /// for one taken back already.
   caf::replies_to<fail_atom, uint64_t, std::string>::with<caf::ok_atom>,
   /// Sets min_idle and max_size. Growing creates at once; shrinking retires idle
   /// resources first and leased ones as they come back. `bad_request` unless
