@@ -1,0 +1,63 @@
+#pragma once
+// Pools and what they depend on: the order to start and stop them, and how one
+// pool's trouble reaches the pools that depend on it (the cascade). A hard
+// dependency that is down makes its dependants unavailable, naming the root cause;
+// a soft one makes them degraded. Plain C++, tested without actors.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace custodian {
+
+enum class dependency_kind : uint8_t { hard, soft };
+
+struct dependency {
+  std::string pool;
+  dependency_kind kind = dependency_kind::hard;
+};
+
+/// How a pool is doing on its own, as its health checks and supervisor see it.
+enum class pool_health : uint8_t { healthy, degraded, unhealthy };
+
+/// How a pool is doing once its dependencies count.
+struct availability {
+  enum class level : uint8_t { available, degraded, unavailable };
+  level is = level::available;
+  /// The pool whose own health caused this (itself, or a dependency upstream);
+  /// empty while available.
+  std::string root_cause;
+
+  bool operator==(const availability&) const = default;
+};
+
+class dependency_graph {
+public:
+  /// Declares a pool and its dependencies; declaring it again replaces them.
+  void add(const std::string& pool, std::vector<dependency> depends_on);
+
+  /// Checks that every dependency is a declared pool and that there is no cycle.
+  /// Returns what is wrong, naming the pool or the cycle ("a -> b -> a").
+  std::optional<std::string> validate() const;
+
+  /// Pools in an order where each comes after its dependencies (ties by name).
+  /// Only meaningful once `validate` found nothing wrong.
+  std::vector<std::string> start_order() const;
+
+  /// The reverse of `start_order`: dependants stop before what they depend on.
+  std::vector<std::string> stop_order() const;
+
+  /// Each pool's availability given the pools' own health (a pool missing from
+  /// `health` counts as healthy). A pool's own trouble counts first; then an
+  /// unavailable hard dependency makes it unavailable, and an unavailable or
+  /// degraded soft dependency, or a degraded hard one, makes it degraded.
+  std::map<std::string, availability>
+  cascade(const std::map<std::string, pool_health>& health) const;
+
+private:
+  std::map<std::string, std::vector<dependency>> edges_;
+};
+
+} // namespace custodian
