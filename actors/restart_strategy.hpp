@@ -1,0 +1,53 @@
+#pragma once
+// What a supervisor restarts when a child ends, with OTP's semantics: which
+// children (one_for_one, one_for_all, rest_for_one), whether a child is restarted
+// at all (permanent, transient, temporary), and when restarting has gone on too
+// long (more than max_restarts within period: the supervisor gives up and fails
+// to its parent). Plain C++, tested without actors.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+namespace custodian {
+
+enum class restart_strategy : uint8_t {
+  one_for_one,  ///< only the child that ended
+  one_for_all,  ///< every child
+  rest_for_one, ///< the child that ended and every child started after it
+};
+
+enum class restart_type : uint8_t {
+  permanent, ///< always restarted
+  transient, ///< restarted only after an abnormal end
+  temporary, ///< never restarted
+};
+
+/// The children (indices in start order) to stop and start again when child
+/// `ended` stopped, `abnormally` or not; empty if the ended child is not
+/// restarted. Temporary children are stopped with the others but not started.
+std::vector<std::size_t> children_to_restart(restart_strategy strategy,
+                                             const std::vector<restart_type>& children,
+                                             std::size_t ended, bool abnormally);
+
+/// Counts restarts in a sliding window.
+class restart_intensity {
+public:
+  using time_point = std::chrono::steady_clock::time_point;
+
+  restart_intensity(uint32_t max_restarts, std::chrono::milliseconds period)
+      : max_restarts_(max_restarts), period_(period) {}
+
+  /// Records a restart at `now`; false if it is one too many: more than
+  /// max_restarts within the period, so the supervisor must escalate.
+  bool allow(time_point now);
+
+private:
+  uint32_t max_restarts_;
+  std::chrono::milliseconds period_;
+  std::deque<time_point> recent_;
+};
+
+} // namespace custodian
