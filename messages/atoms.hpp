@@ -21,6 +21,10 @@ using suspend_atom = caf::atom_constant<caf::atom("suspend")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using resize_atom = caf::atom_constant<caf::atom("resize")>;
 
+// Health checking.
+using watch_atom = caf::atom_constant<caf::atom("watch")>;
+using unwatch_atom = caf::atom_constant<caf::atom("unwatch")>;
+
 // Queries.
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using history_atom = caf::atom_constant<caf::atom("history")>;

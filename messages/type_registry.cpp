@@ -9,6 +9,9 @@
 #include "messages/errors.hpp"
 #include "messages/event.hpp"
 #include "messages/event_bus_actor.hpp"
+#include "messages/health_checker_actor.hpp"
+#include "messages/health_messages.hpp"
+#include "messages/health_status.hpp"
 #include "messages/lifecycle_state.hpp"
 #include "messages/pool_actor.hpp"
 #include "messages/pool_messages.hpp"
@@ -35,6 +38,11 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<pool_stats>("custodian.pool_stats");
   cfg.add_message_type<pool_actor>("custodian.pool_actor");
   cfg.add_message_type<shutdown_report>("custodian.shutdown_report");
+  cfg.add_message_type<health_status>("custodian.health_status");
+  cfg.add_message_type<health_report>("custodian.health_report");
+  cfg.add_message_type<std::vector<health_report>>("custodian.health_reports");
+  cfg.add_message_type<health_checker_actor>("custodian.health_checker_actor");
+  cfg.add_message_type<health_watcher_actor>("custodian.health_watcher_actor");
   cfg.add_message_type<resource_actor>("custodian.resource_actor");
   cfg.add_message_type<root_actor>("custodian.root_actor");
   cfg.add_message_type<event_bus_actor>("custodian.event_bus_actor");

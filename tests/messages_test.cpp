@@ -9,6 +9,8 @@
 
 #include "messages/errors.hpp"
 #include "messages/event.hpp"
+#include "messages/health_messages.hpp"
+#include "messages/pool_messages.hpp"
 #include "messages/resource_messages.hpp"
 #include "messages/root_actor.hpp"
 #include "messages/type_registry.hpp"
@@ -70,6 +72,17 @@ TEST_CASE("every message type crosses the serializer unchanged") {
   CHECK(round_trip(sys, ping_result{42}) == ping_result{42});
   CHECK(round_trip(sys, shutdown_report{5, 1}) == shutdown_report{5, 1});
   CHECK(round_trip(sys, lifecycle_state::maintenance) == lifecycle_state::maintenance);
+  pool_stats ps;
+  ps.name = "orders";
+  ps.state = pool_state::scaling;
+  ps.max_size = 8;
+  ps.in_use = 3;
+  ps.failed = 1;
+  ps.acquire_wait_histogram = {4, 0, 1};
+  CHECK(round_trip(sys, ps) == ps);
+  health_report hr{"orders-1", health_status::degraded, 2, 1'500, "ping timed out"};
+  CHECK(round_trip(sys, hr) == hr);
+  CHECK(round_trip(sys, std::vector<health_report>{hr, hr}) == std::vector<health_report>{hr, hr});
   auto err = make_error(errc::invalid_transition, "resource r: ready -> idle");
   auto back = round_trip(sys, err);
   CHECK(is(back, errc::invalid_transition));

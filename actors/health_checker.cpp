@@ -1,0 +1,171 @@
+#include "actors/health_checker.hpp"
+
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+
+#include <caf/all.hpp>
+
+#include "actors/deadline_index.hpp"
+#include "messages/errors.hpp"
+
+namespace custodian {
+
+namespace {
+
+/// The earliest probe may be due; not part of the public interface.
+using probe_atom = caf::atom_constant<caf::atom("probe")>;
+
+using checker_impl = health_checker_actor::extend<caf::reacts_to<probe_atom>>;
+
+using time_point = std::chrono::steady_clock::time_point;
+
+struct watched {
+  uint64_t key = 0;
+  resource_actor handle;
+  health_tracker tracker;
+  health_report report;
+  time_point next_probe;
+  bool probing = false;
+};
+
+struct checker_state {
+  static inline const char* name = "custodian.health_checker";
+
+  health_checker_config cfg;
+  health_watcher_actor watcher;
+  std::map<std::string, watched> resources;
+  /// Resource ids by key, for the deadline index (which holds integers).
+  std::map<uint64_t, std::string> ids;
+  uint64_t next_key = 1;
+  deadline_index due;
+  std::optional<time_point> timer_at;
+  std::minstd_rand rng;
+
+  checker_state() = default;
+};
+
+using self_ptr = checker_impl::stateful_pointer<checker_state>;
+
+void arm(self_ptr self) {
+  auto& st = self->state;
+  auto next = st.due.next();
+  if (!next || (st.timer_at && *st.timer_at <= *next))
+    return;
+  st.timer_at = next;
+  auto now = self->clock().now();
+  self->delayed_send(self, *next > now ? *next - now : caf::timespan{0}, probe_atom::value);
+}
+
+void schedule(self_ptr self, watched& w) {
+  auto& st = self->state;
+  std::uniform_real_distribution<double> draw{0.0, 1.0};
+  w.next_probe = self->clock().now() + probe_delay(st.cfg.policy, draw(st.rng));
+  st.due.add(w.next_probe, w.key);
+  arm(self);
+}
+
+/// A probe ended; `passed` is empty when it did not count (the resource was busy).
+void record(self_ptr self, const std::string& id, std::optional<bool> passed, uint64_t latency_us,
+            std::string error) {
+  auto& st = self->state;
+  auto i = st.resources.find(id);
+  if (i == st.resources.end())
+    return; // unwatched meanwhile
+  auto& w = i->second;
+  w.probing = false;
+  if (passed) {
+    auto changed = w.tracker.record(*passed, std::chrono::microseconds{latency_us});
+    w.report.status = w.tracker.status();
+    w.report.consecutive_failures = w.tracker.consecutive_failures();
+    if (*passed) {
+      w.report.latency_us = latency_us;
+      w.report.last_error.clear();
+    } else {
+      w.report.last_error = std::move(error);
+    }
+    if (changed && st.watcher)
+      self->send(st.watcher, w.report);
+  }
+  schedule(self, w);
+}
+
+void probe(self_ptr self, const std::string& id) {
+  auto& w = self->state.resources.at(id);
+  w.probing = true;
+  self->request(w.handle, caf::timespan{self->state.cfg.timeout}, ping_atom::value)
+    .then(
+      [self, id](const ping_result& r) { record(self, id, true, r.latency_us, {}); },
+      [self, id](caf::error& err) {
+        // Leased, initializing or in a call: not a failure of the resource.
+        if (is(err, errc::invalid_transition) || is(err, errc::unavailable))
+          record(self, id, std::nullopt, 0, {});
+        else
+          record(self, id, false, 0, describe(err));
+      });
+}
+
+void on_probe_timer(self_ptr self) {
+  auto& st = self->state;
+  st.timer_at.reset();
+  auto now = self->clock().now();
+  for (auto key : st.due.due(now)) {
+    auto& id = st.ids.at(key);
+    auto& w = st.resources.at(id);
+    st.due.remove(w.next_probe, key);
+    if (!w.probing)
+      probe(self, id);
+  }
+  arm(self);
+}
+
+checker_impl::behavior_type health_checker(self_ptr self, health_checker_config cfg,
+                                           health_watcher_actor watcher) {
+  auto& st = self->state;
+  st.cfg = cfg;
+  st.watcher = std::move(watcher);
+  st.rng.seed(static_cast<std::minstd_rand::result_type>(cfg.seed));
+  return {
+    [self](watch_atom, const std::string& id, const resource_actor& handle) {
+      auto& st = self->state;
+      if (st.resources.count(id) == 0) {
+        auto key = st.next_key++;
+        st.ids.emplace(key, id);
+        auto& w = st.resources[id];
+        w.key = key;
+        w.handle = handle;
+        w.tracker = health_tracker{st.cfg.policy};
+        w.report.resource = id;
+        schedule(self, w);
+      }
+      return caf::ok_atom::value;
+    },
+    [self](unwatch_atom, const std::string& id) {
+      auto& st = self->state;
+      auto i = st.resources.find(id);
+      if (i == st.resources.end())
+        return;
+      st.due.remove(i->second.next_probe, i->second.key);
+      st.ids.erase(i->second.key);
+      st.resources.erase(i);
+    },
+    [self](status_atom) {
+      std::vector<health_report> all;
+      for (const auto& [id, w] : self->state.resources)
+        all.push_back(w.report);
+      return all;
+    },
+    [self](probe_atom) { on_probe_timer(self); },
+  };
+}
+
+} // namespace
+
+health_checker_actor spawn_health_checker(caf::actor_system& sys, health_checker_config cfg,
+                                          health_watcher_actor watcher) {
+  return sys.spawn(health_checker, std::move(cfg), std::move(watcher));
+}
+
+} // namespace custodian

@@ -1,0 +1,122 @@
+// The health checker on the deterministic scheduler: probes on its interval,
+// statuses that flip at their thresholds and are reported once per change, busy
+// resources skipped without counting against them, and unwatched ones left alone.
+
+#include "actors/health_checker.hpp"
+#include "tests/support/deterministic_fixture.hpp"
+
+using namespace custodian;
+using namespace custodian::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct checker_fixture : deterministic_fixture {
+  std::shared_ptr<std::vector<health_report>> reports =
+    std::make_shared<std::vector<health_report>>();
+
+  health_checker_actor make_checker() {
+    auto sink = reports;
+    auto watcher = sys.spawn([sink]() -> health_watcher_actor::behavior_type {
+      return {[sink](const health_report& r) { sink->push_back(r); }};
+    });
+    track(watcher);
+    health_checker_config cfg;
+    cfg.policy.interval = 1'000ms;
+    cfg.policy.jitter = 0.0;
+    cfg.policy.healthy_threshold = 2;
+    cfg.policy.unhealthy_threshold = 2;
+    cfg.timeout = 500ms;
+    auto checker = spawn_health_checker(sys, cfg, watcher);
+    track(checker);
+    return checker;
+  }
+
+  resource_actor ready_resource(const std::string& id) {
+    auto res = make_resource(id);
+    REQUIRE(call<lifecycle_state>(res, initialize_atom::value).value == lifecycle_state::ready);
+    return res;
+  }
+
+  /// One probe interval passes and every probe it started completes.
+  void next_probe() {
+    advance(1'000ms);
+    settle();
+  }
+
+  health_report status_of(const health_checker_actor& checker, const std::string& id) {
+    auto all = call<std::vector<health_report>>(checker, status_atom::value);
+    REQUIRE(all.value);
+    for (auto& r : *all.value)
+      if (r.resource == id)
+        return r;
+    FAIL("not watched: " << id);
+    return {};
+  }
+};
+
+} // namespace
+
+TEST_CASE_FIXTURE(checker_fixture, "statuses flip at their thresholds and are reported once each") {
+  drivers::sim_script flaky;
+  flaky.ping_pattern = "+---++";
+  sim->set_script("db-1", flaky);
+  auto res = ready_resource("db-1");
+  auto checker = make_checker();
+  REQUIRE(call<caf::ok_atom>(checker, watch_atom::value, std::string{"db-1"}, res).value);
+  CHECK(status_of(checker, "db-1").status == health_status::unknown);
+  next_probe(); // +
+  CHECK(status_of(checker, "db-1").status == health_status::healthy);
+  next_probe(); // - (one failure is below the threshold)
+  CHECK(status_of(checker, "db-1").status == health_status::healthy);
+  CHECK(status_of(checker, "db-1").consecutive_failures == 1);
+  next_probe(); // -
+  auto down = status_of(checker, "db-1");
+  CHECK(down.status == health_status::unhealthy);
+  CHECK(down.last_error.find("ping") != std::string::npos);
+  next_probe(); // -
+  next_probe(); // + (one pass is not enough to come back)
+  CHECK(status_of(checker, "db-1").status == health_status::unhealthy);
+  next_probe(); // +
+  CHECK(status_of(checker, "db-1").status == health_status::healthy);
+  // The watcher heard of each change once: healthy, unhealthy, healthy.
+  REQUIRE(reports->size() == 3);
+  CHECK((*reports)[0].status == health_status::healthy);
+  CHECK((*reports)[1].status == health_status::unhealthy);
+  CHECK((*reports)[2].status == health_status::healthy);
+  CHECK(sim->counters().pings == 6);
+}
+
+TEST_CASE_FIXTURE(checker_fixture, "a leased resource is not probed and not counted against") {
+  auto res = ready_resource("db-1");
+  REQUIRE(call<lifecycle_state>(res, acquire_atom::value).value == lifecycle_state::in_use);
+  auto checker = make_checker();
+  call<caf::ok_atom>(checker, watch_atom::value, std::string{"db-1"}, res);
+  for (int i = 0; i < 3; ++i)
+    next_probe();
+  auto r = status_of(checker, "db-1");
+  CHECK(r.status == health_status::unknown);
+  CHECK(r.consecutive_failures == 0);
+  CHECK(sim->counters().pings == 0);
+  CHECK(reports->empty());
+  // Back in the pool, it is probed again.
+  call<lifecycle_state>(res, release_atom::value);
+  next_probe();
+  CHECK(status_of(checker, "db-1").status == health_status::healthy);
+}
+
+TEST_CASE_FIXTURE(checker_fixture, "an unwatched resource is probed no more") {
+  auto res = ready_resource("db-1");
+  auto checker = make_checker();
+  call<caf::ok_atom>(checker, watch_atom::value, std::string{"db-1"}, res);
+  next_probe();
+  CHECK(sim->counters().pings == 1);
+  caf::anon_send(checker, unwatch_atom::value, std::string{"db-1"});
+  run();
+  for (int i = 0; i < 3; ++i)
+    next_probe();
+  CHECK(sim->counters().pings == 1);
+  auto all = call<std::vector<health_report>>(checker, status_atom::value);
+  REQUIRE(all.value);
+  CHECK(all.value->empty());
+}
