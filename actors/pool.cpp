@@ -28,6 +28,8 @@ using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using grow_atom = caf::atom_constant<caf::atom("grow")>;
 
 using pool_impl = pool_actor::extend<
+  /// A resource's health status changed (from the pool's health checker).
+  caf::reacts_to<health_report>,
   /// The earliest deadline (waiter, lease TTL, lifetime, idle timeout) may have passed.
   caf::reacts_to<sweep_atom>,
   /// The drain timeout has passed.
@@ -57,6 +59,8 @@ struct slot {
   time_point idle_since;
   /// An exec on its lease is running (one at a time, like the resource itself).
   bool exec_in_flight = false;
+  /// As the health checker last reported it.
+  health_status health = health_status::unknown;
 };
 
 /// Who holds a lease or waits for one: an actor, or a thread using the blocking
@@ -85,6 +89,13 @@ struct pool_data {
   resource_context ctx;
   /// Spawns and owns the resources.
   pool_supervisor_actor supervisor;
+  /// Probes the resources; null without a health config.
+  health_checker_actor checker;
+  /// Slot ids by resource id, for health reports.
+  std::map<std::string, uint64_t> by_resource;
+  /// Idle or leased slots reported degraded: while there are any, acquire looks
+  /// for a healthy idle one first.
+  std::size_t degraded = 0;
   pool_state state = pool_state::creating;
   std::map<uint64_t, slot> slots;
   /// Idle slots; the front has been idle longest.
@@ -207,6 +218,16 @@ void grow(self_ptr self);
 void check_drained(self_ptr self);
 void settle_scaling(self_ptr self);
 
+/// Stops probing a slot's resource.
+void forget_health(self_ptr self, slot& s) {
+  auto& st = self->state;
+  if (s.health == health_status::degraded)
+    --st.degraded;
+  s.health = health_status::unknown;
+  if (st.by_resource.erase(s.id) > 0 && st.checker)
+    self->send(st.checker, unwatch_atom::value, s.id);
+}
+
 /// Ends a resource: drains it (it closes its handle) and forgets it. The pool
 /// refills to min_idle at once, not at the next sweep.
 void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
@@ -217,6 +238,7 @@ void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
   i->second.state = slot_state::retiring;
   ++st.retiring;
   std::erase(st.idle, slot_id);
+  forget_health(self, i->second);
   if (i->second.retire_at != time_point::max())
     st.lifetimes.remove(i->second.retire_at, slot_id);
   publish(self, "resource_retired", i->second.id, "", "",
@@ -277,6 +299,11 @@ void on_created(self_ptr self, uint64_t slot_id) {
   if (i->second.retire_at != time_point::max())
     st.lifetimes.add(i->second.retire_at, slot_id);
   st.idle.push_back(slot_id);
+  if (st.checker) {
+    st.by_resource.emplace(i->second.id, slot_id);
+    self->request(st.checker, caf::infinite, watch_atom::value, i->second.id, i->second.handle)
+      .then([](caf::ok_atom) {}, [](caf::error&) {});
+  }
   if (st.state == pool_state::initializing && st.creating == 0)
     set_state(self, pool_state::active, "min_idle warmed");
   serve_waiters(self);
@@ -358,17 +385,39 @@ void settle_scaling(self_ptr self) {
 // --- leases -----------------------------------------------------------------------
 
 /// Takes the next idle resource; one past its lifetime is retired instead.
+/// Takes the next idle slot in LIFO or FIFO order, or, while some are degraded,
+/// the next healthy one if there is any.
+uint64_t pop_idle(pool_data& st) {
+  if (st.degraded > 0) {
+    auto healthy = [&](uint64_t id) { return st.slots.at(id).health != health_status::degraded; };
+    auto found = st.idle.end();
+    if (st.cfg.lifo) {
+      if (auto r = std::find_if(st.idle.rbegin(), st.idle.rend(), healthy); r != st.idle.rend())
+        found = std::next(r).base();
+    } else {
+      found = std::find_if(st.idle.begin(), st.idle.end(), healthy);
+    }
+    if (found != st.idle.end()) {
+      auto slot_id = *found;
+      st.idle.erase(found);
+      return slot_id;
+    }
+  }
+  uint64_t slot_id;
+  if (st.cfg.lifo) {
+    slot_id = st.idle.back();
+    st.idle.pop_back();
+  } else {
+    slot_id = st.idle.front();
+    st.idle.pop_front();
+  }
+  return slot_id;
+}
+
 std::optional<uint64_t> take_idle(self_ptr self) {
   auto& st = self->state;
   while (!st.idle.empty()) {
-    uint64_t slot_id;
-    if (st.cfg.lifo) {
-      slot_id = st.idle.back();
-      st.idle.pop_back();
-    } else {
-      slot_id = st.idle.front();
-      st.idle.pop_front();
-    }
+    auto slot_id = pop_idle(st);
     auto& s = st.slots.at(slot_id);
     if (s.retire_at != time_point::max() && s.retire_at <= self->clock().now()) {
       ++st.counters.expired;
@@ -516,6 +565,11 @@ void give_back(self_ptr self, uint64_t slot_id) {
   auto& s = i->second;
   if (st.closing()) {
     retire(self, slot_id, "returned while draining");
+    return;
+  }
+  if (s.health == health_status::unhealthy) {
+    ++st.counters.unhealthy;
+    retire(self, slot_id, "unhealthy while leased");
     return;
   }
   // The clock is read only for the limits that need it: this is the hot path.
@@ -709,12 +763,38 @@ void on_resource_exit(self_ptr self, uint64_t slot_id, const caf::error& reason)
   }
   // A resource that ends while being created fails its initialize request too,
   // which counts the failed creation.
+  forget_health(self, s);
   ++st.counters.closed;
   std::erase(st.idle, slot_id);
   if (s.retire_at != time_point::max())
     st.lifetimes.remove(s.retire_at, slot_id);
   st.slots.erase(slot_id);
   grow(self);
+}
+
+/// A resource's health changed: degraded ones are handed out last, an unhealthy
+/// idle one is retired and replaced (a leased one when it comes back).
+void on_health(self_ptr self, const health_report& report) {
+  auto& st = self->state;
+  auto i = st.by_resource.find(report.resource);
+  if (i == st.by_resource.end())
+    return; // retired meanwhile
+  auto slot_id = i->second;
+  auto& s = st.slots.at(slot_id);
+  if (s.health == health_status::degraded)
+    --st.degraded;
+  s.health = report.status;
+  if (s.health == health_status::degraded)
+    ++st.degraded;
+  publish(self, "health", s.id, "", to_string(report.status),
+          nlohmann::json{{"consecutive_failures", report.consecutive_failures},
+                         {"latency_us", report.latency_us},
+                         {"last_error", report.last_error}}
+            .dump());
+  if (report.status == health_status::unhealthy && s.state == slot_state::idle) {
+    ++st.counters.unhealthy;
+    retire(self, slot_id, "unhealthy: " + report.last_error);
+  }
 }
 
 void sweep(self_ptr self) {
@@ -867,6 +947,12 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
   st.counters.acquire_wait_histogram.assign(acquire_wait_bounds_us.size() + 1, 0);
   st.rng.seed(std::hash<std::string>{}(st.cfg.name));
   self->link_to(st.supervisor);
+  if (st.cfg.health) {
+    // Linked: the checker ends with its pool.
+    st.checker = spawn_health_checker(self->system(), *st.cfg.health,
+                                      caf::actor_cast<health_watcher_actor>(self));
+    self->link_to(st.checker);
+  }
   self->set_down_handler([self](caf::down_msg& msg) {
     for (auto& [id, s] : self->state.slots)
       if (s.handle && s.handle.address() == msg.source) {
@@ -909,6 +995,7 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
     [self](resume_atom) { return resume(self); },
     [self](drain_atom) { return begin_drain(self); },
     [self](stats_atom) { return stats_of(self); },
+    [self](const health_report& report) { on_health(self, report); },
     [self](sweep_atom) { sweep(self); },
     [self](deadline_atom) { on_drain_deadline(self); },
     [self](grow_atom) { grow(self); },

@@ -7,8 +7,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "actors/health_checker.hpp"
 #include "actors/resource.hpp"
 #include "messages/pool_actor.hpp"
 
@@ -39,6 +41,10 @@ struct pool_config {
   std::chrono::milliseconds idle_timeout{0};
   /// Hand out the most recently returned resource first (warm caches); false = FIFO.
   bool lifo = true;
+  /// Probes the pool's resources when set: an unhealthy idle resource is retired
+  /// and replaced (a leased one when it comes back), and degraded ones are handed
+  /// out only when no healthy one is idle.
+  std::optional<health_checker_config> health;
   /// How long drain waits for leased resources to come back.
   std::chrono::milliseconds drain_timeout{30'000};
   /// Template of every resource: init policy and timeouts (id, pool and driver are
