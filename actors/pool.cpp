@@ -42,7 +42,7 @@ using time_point = std::chrono::steady_clock::time_point;
 /// Why a lease past its TTL was taken back; its late return is reported as a leak.
 const std::string leak_reason = "leaked: held past lease_ttl_ms";
 
-enum class slot_state : uint8_t { creating, idle, leased, retiring };
+enum class slot_state : uint8_t { creating, idle, validating, leased, retiring };
 
 /// One resource of the pool.
 struct slot {
@@ -644,6 +644,41 @@ void on_holder_down(self_ptr self, const caf::down_msg& msg) {
   check_drained(self);
 }
 
+/// Another resource failed: every idle one is checked (a ping) before it is
+/// handed out again, since whatever broke one connection often broke them all.
+void revalidate_idle(self_ptr self) {
+  auto& st = self->state;
+  auto timeout = st.cfg.health ? st.cfg.health->timeout : st.cfg.resource.operation_timeout;
+  auto ids = std::exchange(st.idle, {});
+  for (auto slot_id : ids) {
+    auto& s = st.slots.at(slot_id);
+    s.state = slot_state::validating;
+    auto back_in_line = [self, slot_id] {
+      auto& st = self->state;
+      auto i = st.slots.find(slot_id);
+      if (i == st.slots.end() || i->second.state != slot_state::validating)
+        return;
+      i->second.state = slot_state::idle;
+      st.idle.push_back(slot_id);
+      serve_waiters(self);
+    };
+    self->request(s.handle, caf::timespan{timeout}, ping_atom::value)
+      .then([back_in_line](const ping_result&) { back_in_line(); },
+            [self, slot_id, back_in_line](caf::error& err) {
+              // Busy (a health probe is running) is no verdict: the probe decides.
+              if (is(err, errc::unavailable) || is(err, errc::invalid_transition)) {
+                back_in_line();
+                return;
+              }
+              auto i = self->state.slots.find(slot_id);
+              if (i == self->state.slots.end() || i->second.state != slot_state::validating)
+                return;
+              ++self->state.counters.validation_failures;
+              retire(self, slot_id, "failed re-validation: " + describe(err));
+            });
+  }
+}
+
 /// The resource of an open lease failed: the lease is taken back (its holder's
 /// next use learns why) and the resource replaced.
 void fail_leased(self_ptr self, uint64_t lease_id, const std::string& reason) {
@@ -657,6 +692,7 @@ void fail_leased(self_ptr self, uint64_t lease_id, const std::string& reason) {
             {"lease", lease_id}, {"holder", holder_name(entry->holder)}, {"reason", reason}}
             .dump());
   retire(self, entry->slot, "failed while leased: " + reason);
+  revalidate_idle(self);
   check_drained(self);
 }
 
@@ -683,6 +719,7 @@ void fail_slot(self_ptr self, uint64_t slot_id, const std::string& reason) {
     }
   ++st.counters.failed;
   retire(self, slot_id, "failed: " + reason);
+  revalidate_idle(self);
 }
 
 /// Ends an exec on `slot_id`; `broke` says why the resource failed, if it did.
@@ -791,9 +828,12 @@ void on_health(self_ptr self, const health_report& report) {
                          {"latency_us", report.latency_us},
                          {"last_error", report.last_error}}
             .dump());
-  if (report.status == health_status::unhealthy && s.state == slot_state::idle) {
-    ++st.counters.unhealthy;
-    retire(self, slot_id, "unhealthy: " + report.last_error);
+  if (report.status == health_status::unhealthy) {
+    if (s.state == slot_state::idle) {
+      ++st.counters.unhealthy;
+      retire(self, slot_id, "unhealthy: " + report.last_error);
+    }
+    revalidate_idle(self);
   }
 }
 

@@ -56,6 +56,8 @@ struct pool_stats {
   uint64_t expired = 0;      ///< resources retired at max_lifetime
   uint64_t idle_closed = 0;  ///< resources closed after idle_timeout
   uint64_t unhealthy = 0;    ///< resources retired because their probes failed
+  /// Idle resources that failed the check made after another resource failed.
+  uint64_t validation_failures = 0;
   /// Acquires answered with a lease, by wait: bucket i counts waits up to
   /// acquire_wait_bounds_us[i]; the last bucket, the longer ones.
   std::vector<uint64_t> acquire_wait_histogram;
@@ -68,7 +70,7 @@ typename Inspector::result_type inspect(Inspector& f, pool_stats& x) {
   return f(caf::meta::type_name("custodian.pool_stats"), x.name, x.state, x.min_idle, x.max_size,
            x.size, x.idle, x.in_use, x.waiters, x.created, x.closed, x.creation_failures,
            x.acquired, x.timeouts, x.reclaimed, x.leaks, x.bad_releases, x.failed, x.expired,
-           x.idle_closed, x.unhealthy, x.acquire_wait_histogram);
+           x.idle_closed, x.unhealthy, x.validation_failures, x.acquire_wait_histogram);
 }
 
 } // namespace custodian

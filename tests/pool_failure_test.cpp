@@ -103,3 +103,35 @@ TEST_CASE_FIXTURE(pool_fixture, "a resource an exec breaks after its lease came 
   auto next = acquire(p);
   CHECK(next.granted.resource == "orders-2");
 }
+
+TEST_CASE_FIXTURE(pool_fixture, "after a failure in use, the idle resources are checked before use") {
+  break_every_exec(*sim, "orders-1");
+  drivers::sim_script dead;
+  dead.ping_pattern = "-";
+  sim->set_script("orders-2", dead); // went down with orders-1, unnoticed so far
+  auto p = make_pool(pool_cfg(3, 3));
+  auto h = acquire(p);
+  REQUIRE(h.granted.resource == "orders-1");
+  auto holder = make_sender();
+  auto pending = ask_from(holder, p, exec_atom::value, h.granted.id, std::string{"{}"});
+  run();                // the exec reaches the driver
+  executor->run_one();  // and breaks the connection
+  run();                // the pool retires orders-1 and pings the idle ones
+  // An acquire that arrives while the checks run waits for their outcome (no
+  // blocking job has run since: pings, the replacement's connect).
+  auto waiting = ask_from(make_sender(), p, acquire_atom::value);
+  run();
+  REQUIRE(executor->pending() > 0);
+  CHECK((*waiting.sender)->mailbox().empty());
+  settle();
+  CHECK(take<std::string>(pending).failed_with(errc::driver_error));
+  auto s = stats(p);
+  CHECK(s.failed == 1);
+  CHECK(s.validation_failures == 1);
+  auto got = take<lease>(waiting);
+  REQUIRE(got.value);
+  CHECK(got.value->resource == "orders-3"); // the one that passed its check
+  auto next = acquire(p);
+  CHECK(next.granted.resource != "orders-2");
+  CHECK(next.granted.resource != "orders-3");
+}
