@@ -20,6 +20,11 @@ struct health_checker_config {
   health_policy policy;
   /// Bound of one probe.
   std::chrono::milliseconds timeout{2'000};
+  /// The pool checks (pings) a resource before it hands it out, unless the
+  /// resource was known good within `bypass_window` (returned, created or
+  /// checked): one check per burst of acquires, not one per acquire.
+  bool on_acquire = false;
+  std::chrono::milliseconds bypass_window{500};
   /// Seeds the probe jitter.
   uint64_t seed = 1;
 };

@@ -61,6 +61,9 @@ struct slot {
   bool exec_in_flight = false;
   /// As the health checker last reported it.
   health_status health = health_status::unknown;
+  /// When it was last known to work (created, returned, checked): a check on
+  /// acquire is skipped within the bypass window after it.
+  time_point last_good;
 };
 
 /// Who holds a lease or waits for one: an actor, or a thread using the blocking
@@ -295,6 +298,7 @@ void on_created(self_ptr self, uint64_t slot_id) {
   auto now = self->clock().now();
   i->second.state = slot_state::idle;
   i->second.idle_since = now;
+  i->second.last_good = now;
   i->second.retire_at = lifetime_end(self, now);
   if (i->second.retire_at != time_point::max())
     st.lifetimes.add(i->second.retire_at, slot_id);
@@ -470,6 +474,63 @@ void expire_waiters(self_ptr self, time_point now) {
   }
 }
 
+/// Whether a resource must pass a check before it is handed out.
+bool needs_check(self_ptr self, const slot& s) {
+  auto& h = self->state.cfg.health;
+  return h && h->on_acquire && self->clock().now() - s.last_good > h->bypass_window;
+}
+
+void enqueue(self_ptr self, caf::timespan timeout, holder_ref holder, lease_reply reply);
+
+/// Checks an idle resource (a ping) for one requester: it gets the resource if the
+/// check passes; if not, the resource is retired and the requester waits in line
+/// again until its deadline.
+void check_then_grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_reply reply,
+                      time_point deadline) {
+  auto& st = self->state;
+  auto& s = st.slots.at(slot_id);
+  s.state = slot_state::validating;
+  auto hand_over = [self, slot_id, holder, reply]() mutable {
+    auto& st = self->state;
+    auto i = st.slots.find(slot_id);
+    if (i == st.slots.end() || i->second.state != slot_state::validating)
+      return false;
+    i->second.last_good = self->clock().now();
+    grant(self, slot_id, std::move(holder), reply);
+    return true;
+  };
+  self->request(s.handle, caf::timespan{st.cfg.health->timeout}, ping_atom::value)
+    .then([hand_over](const ping_result&) mutable { hand_over(); },
+          [self, slot_id, holder, reply, deadline, hand_over](caf::error& err) mutable {
+            // Busy (a health probe is running) is no verdict: the probe decides.
+            if ((is(err, errc::unavailable) || is(err, errc::invalid_transition)) && hand_over())
+              return;
+            auto& st = self->state;
+            if (auto i = st.slots.find(slot_id);
+                i != st.slots.end() && i->second.state == slot_state::validating) {
+              ++st.counters.validation_failures;
+              retire(self, slot_id, "failed its check on acquire: " + describe(err));
+            }
+            auto now = self->clock().now();
+            if (deadline <= now) {
+              ++st.counters.timeouts;
+              refuse(reply, timeout_error(self));
+              return;
+            }
+            enqueue(self, deadline - now, std::move(holder), std::move(reply));
+            serve_waiters(self);
+          });
+}
+
+/// Gives an idle resource to a requester, checking it first when on_acquire asks.
+void hand_over(self_ptr self, uint64_t slot_id, holder_ref holder, lease_reply& reply,
+               time_point deadline) {
+  if (needs_check(self, self->state.slots.at(slot_id)))
+    check_then_grant(self, slot_id, std::move(holder), std::move(reply), deadline);
+  else
+    grant(self, slot_id, std::move(holder), reply);
+}
+
 void serve_waiters(self_ptr self) {
   auto& st = self->state;
   if (!st.serving())
@@ -486,7 +547,7 @@ void serve_waiters(self_ptr self) {
       break;
     auto w = *st.waiters.pop();
     record_wait(st, now - w.payload.queued_at);
-    grant(self, *slot_id, std::move(w.holder), w.payload);
+    hand_over(self, *slot_id, std::move(w.holder), w.payload, w.deadline);
   }
   grow(self);
 }
@@ -537,10 +598,15 @@ caf::result<lease> acquire_for_actor(self_ptr self, caf::timespan timeout) {
   auto now = answer_at_once(self);
   if (now.refused)
     return std::move(now.refused);
-  if (now.slot)
+  if (now.slot && !needs_check(self, self->state.slots.at(*now.slot)))
     return open_lease(self, *now.slot, holder_ref{sender, {}});
   auto promise = self->make_response_promise<lease>();
-  enqueue(self, timeout, holder_ref{sender, {}}, lease_reply{promise, nullptr, {}});
+  lease_reply reply{promise, nullptr, {}};
+  if (now.slot)
+    check_then_grant(self, *now.slot, holder_ref{sender, {}}, std::move(reply),
+                     self->clock().now() + timeout);
+  else
+    enqueue(self, timeout, holder_ref{sender, {}}, std::move(reply));
   return promise;
 }
 
@@ -551,7 +617,7 @@ void acquire_for_thread(self_ptr self, caf::timespan timeout, const blocking_acq
   if (now.refused)
     refuse(answer, std::move(now.refused));
   else if (now.slot)
-    grant(self, *now.slot, std::move(holder), answer);
+    hand_over(self, *now.slot, std::move(holder), answer, self->clock().now() + timeout);
   else
     enqueue(self, timeout, std::move(holder), std::move(answer));
 }
@@ -573,7 +639,8 @@ void give_back(self_ptr self, uint64_t slot_id) {
     return;
   }
   // The clock is read only for the limits that need it: this is the hot path.
-  auto timed = st.cfg.max_lifetime.count() > 0 || st.cfg.idle_timeout.count() > 0;
+  auto timed = st.cfg.max_lifetime.count() > 0 || st.cfg.idle_timeout.count() > 0 ||
+               (st.cfg.health && st.cfg.health->on_acquire);
   auto now = timed ? self->clock().now() : time_point{};
   if (s.expired || (s.retire_at != time_point::max() && s.retire_at <= now)) {
     ++st.counters.expired;
@@ -586,6 +653,7 @@ void give_back(self_ptr self, uint64_t slot_id) {
   }
   s.state = slot_state::idle;
   s.idle_since = now;
+  s.last_good = now;
   st.idle.push_back(slot_id);
   serve_waiters(self);
   if (st.cfg.idle_timeout.count() > 0)
@@ -659,6 +727,7 @@ void revalidate_idle(self_ptr self) {
       if (i == st.slots.end() || i->second.state != slot_state::validating)
         return;
       i->second.state = slot_state::idle;
+      i->second.last_good = self->clock().now();
       st.idle.push_back(slot_id);
       serve_waiters(self);
     };

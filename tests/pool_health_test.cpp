@@ -89,3 +89,27 @@ TEST_CASE_FIXTURE(pool_fixture, "degraded resources are handed out only when no 
   report(*this, p, "orders-2", health_status::healthy);
   CHECK(acquire(p).granted.resource == "orders-2"); // LIFO again
 }
+
+TEST_CASE_FIXTURE(pool_fixture, "on_acquire checks a resource unless it was good within the window") {
+  auto cfg = with_health(pool_cfg(1, 1), 3);
+  cfg.health->policy.interval = 60'000ms; // no periodic probe during the test
+  cfg.health->on_acquire = true;
+  cfg.health->bypass_window = 500ms;
+  auto p = make_pool(cfg);
+  auto fresh = acquire(p); // created just now: no check
+  CHECK(sim->counters().pings == 0);
+  CHECK_FALSE(release(p, fresh.granted.id));
+  advance(600ms);
+  auto checked = acquire(p);
+  CHECK(sim->counters().pings == 1);
+  CHECK(checked.granted.resource == "orders-1");
+  CHECK_FALSE(release(p, checked.granted.id));
+  // A resource that fails its check is replaced, and the requester served.
+  failing_pings(*sim, "orders-1");
+  advance(600ms);
+  auto replaced = acquire(p);
+  CHECK(replaced.granted.resource == "orders-2");
+  auto s = stats(p);
+  CHECK(s.validation_failures == 1);
+  CHECK(s.timeouts == 0);
+}
