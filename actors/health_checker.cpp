@@ -9,6 +9,7 @@
 #include <caf/all.hpp>
 
 #include "actors/deadline_index.hpp"
+#include "actors/deadline_timer.hpp"
 #include "messages/errors.hpp"
 
 namespace custodian {
@@ -41,7 +42,7 @@ struct checker_state {
   std::map<uint64_t, std::string> ids;
   uint64_t next_key = 1;
   deadline_index due;
-  std::optional<time_point> timer_at;
+  deadline_timer timer;
   std::minstd_rand rng;
 
   checker_state() = default;
@@ -50,13 +51,8 @@ struct checker_state {
 using self_ptr = checker_impl::stateful_pointer<checker_state>;
 
 void arm(self_ptr self) {
-  auto& st = self->state;
-  auto next = st.due.next();
-  if (!next || (st.timer_at && *st.timer_at <= *next))
-    return;
-  st.timer_at = next;
-  auto now = self->clock().now();
-  self->delayed_send(self, *next > now ? *next - now : caf::timespan{0}, probe_atom::value);
+  if (auto delay = self->state.timer.arm(self->state.due.next(), self->clock().now()))
+    self->delayed_send(self, *delay, probe_atom::value);
 }
 
 void schedule(self_ptr self, watched& w) {
@@ -109,7 +105,7 @@ void probe(self_ptr self, const std::string& id) {
 
 void on_probe_timer(self_ptr self) {
   auto& st = self->state;
-  st.timer_at.reset();
+  st.timer.fired();
   auto now = self->clock().now();
   for (auto key : st.due.due(now)) {
     auto& id = st.ids.at(key);

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/deadline_index.hpp"
+#include "actors/deadline_timer.hpp"
 #include "actors/lease_table.hpp"
 #include "actors/pool_supervisor.hpp"
 #include "actors/waiter_queue.hpp"
@@ -114,8 +115,8 @@ struct pool_data {
   uint32_t creating = 0;
   std::string last_creation_error;
   pool_stats counters;
-  /// When the pending sweep fires; none armed if empty.
-  std::optional<time_point> sweep_at;
+  /// The one timer of the sweep.
+  deadline_timer sweep_timer;
   caf::typed_response_promise<pool_state> drain_reply;
   /// Slots retiring: being drained, then forgotten.
   std::size_t retiring = 0;
@@ -191,11 +192,8 @@ void arm_sweep(self_ptr self) {
                          st.lifetimes.next(), idle_deadline(st)})
     if (candidate && (!next || *candidate < *next))
       next = candidate;
-  if (!next || (st.sweep_at && *st.sweep_at <= *next))
-    return;
-  st.sweep_at = next;
-  auto now = self->clock().now();
-  self->delayed_send(self, *next > now ? *next - now : caf::timespan{0}, sweep_atom::value);
+  if (auto delay = st.sweep_timer.arm(next, self->clock().now()))
+    self->delayed_send(self, *delay, sweep_atom::value);
 }
 
 caf::error timeout_error(self_ptr self) {
@@ -908,7 +906,7 @@ void on_health(self_ptr self, const health_report& report) {
 
 void sweep(self_ptr self) {
   auto& st = self->state;
-  st.sweep_at.reset();
+  st.sweep_timer.fired();
   auto now = self->clock().now();
   expire_waiters(self, now);
   for (auto id : st.leases.overdue(now)) {
