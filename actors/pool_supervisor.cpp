@@ -1,6 +1,6 @@
 #include "actors/pool_supervisor.hpp"
 
-#include <set>
+#include <map>
 #include <utility>
 
 #include <caf/all.hpp>
@@ -14,9 +14,19 @@ struct pool_supervisor_state {
 
   resource_config resource_template;
   resource_context ctx;
-  std::set<caf::actor_addr> resources;
+  /// Monitored, not linked: a resource killed outright (a kill cannot be trapped)
+  /// must not take its supervisor and pool down with it.
+  std::map<caf::actor_addr, resource_actor> resources;
 
   pool_supervisor_state() = default;
+  pool_supervisor_state(const pool_supervisor_state&) = delete;
+  pool_supervisor_state& operator=(const pool_supervisor_state&) = delete;
+
+  // Runs when the supervisor ends for any reason: its resources end with it.
+  ~pool_supervisor_state() {
+    for (auto& [addr, handle] : resources)
+      caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
+  }
 };
 
 using self_ptr = pool_supervisor_actor::stateful_pointer<pool_supervisor_state>;
@@ -25,11 +35,12 @@ pool_supervisor_actor::behavior_type pool_supervisor(self_ptr self, resource_con
                                                      resource_context ctx) {
   self->state.resource_template = std::move(templ);
   self->state.ctx = std::move(ctx);
+  // A resource ends alone (retired or crashed): its pool, which monitors it too,
+  // replaces it.
+  self->set_down_handler([self](caf::down_msg& msg) { self->state.resources.erase(msg.source); });
+  // The pool's end, or a stop from above, ends the supervisor, and so every resource.
   self->set_exit_handler([self](caf::exit_msg& msg) {
-    // A resource ends alone (retired or crashed): its pool, which monitors it,
-    // replaces it. The pool's end, or a stop from above, ends every resource.
-    if (self->state.resources.erase(msg.source) == 0)
-      self->quit(msg.reason ? msg.reason : caf::exit_reason::user_shutdown);
+    self->quit(msg.reason ? msg.reason : caf::exit_reason::user_shutdown);
   });
   return {
     [self](spawn_atom, const std::string& id, const connection_view_ptr& view) {
@@ -37,8 +48,8 @@ pool_supervisor_actor::behavior_type pool_supervisor(self_ptr self, resource_con
       cfg.id = id;
       cfg.view = view;
       auto res = spawn_resource(self->system(), std::move(cfg), self->state.ctx);
-      self->link_to(res);
-      self->state.resources.insert(res.address());
+      self->monitor(res);
+      self->state.resources.emplace(res.address(), res);
       return res;
     },
   };

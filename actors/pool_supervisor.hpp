@@ -1,8 +1,9 @@
 #pragma once
 // The pool supervisor: the owner of one pool's resource actors. The pool asks it
-// for each resource; it links every resource and the pool to itself, so a pool
-// that fails takes its resources down with it. A resource that crashes ends
-// alone: its pool, which monitors it, takes its lease back and replaces it.
+// for each resource. It is linked to its pool and ends every resource when it
+// ends, so a pool that fails takes its resources down with it. It only monitors
+// its resources: one that crashes, or is killed outright, ends alone, and its
+// pool, which monitors it too, takes its lease back and replaces it.
 
 #include "actors/resource.hpp"
 #include "messages/pool_supervisor_actor.hpp"

@@ -25,6 +25,9 @@ using resize_atom = caf::atom_constant<caf::atom("resize")>;
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
 using unwatch_atom = caf::atom_constant<caf::atom("unwatch")>;
 
+// Quarantine.
+using eject_atom = caf::atom_constant<caf::atom("eject")>;
+
 // Queries.
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using history_atom = caf::atom_constant<caf::atom("history")>;

@@ -1,8 +1,7 @@
 #pragma once
 // The typed interface of a pool supervisor: the owner of one pool's resource
-// actors. The pool asks it for each resource it needs; the supervisor links the
-// resource to itself, so a pool's resources end with its supervisor. In-process
-// only: a resource lives on the node of its pool.
+// actors. The pool asks it for each resource it needs; a pool's resources end
+// with its supervisor. In-process only: a resource lives on the node of its pool.
 
 #include <memory>
 #include <string>

@@ -16,6 +16,8 @@
 #include "messages/pool_actor.hpp"
 #include "messages/pool_messages.hpp"
 #include "messages/pool_state.hpp"
+#include "messages/quarantine_actor.hpp"
+#include "messages/quarantine_messages.hpp"
 #include "messages/resource_actor.hpp"
 #include "messages/resource_messages.hpp"
 #include "messages/root_actor.hpp"
@@ -43,6 +45,11 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<health_report>>("custodian.health_reports");
   cfg.add_message_type<health_checker_actor>("custodian.health_checker_actor");
   cfg.add_message_type<health_watcher_actor>("custodian.health_watcher_actor");
+  cfg.add_message_type<quarantine_outcome>("custodian.quarantine_outcome");
+  cfg.add_message_type<quarantine_entry>("custodian.quarantine_entry");
+  cfg.add_message_type<std::vector<quarantine_entry>>("custodian.quarantine_entries");
+  cfg.add_message_type<quarantine_actor>("custodian.quarantine_actor");
+  cfg.add_message_type<quarantine_watcher_actor>("custodian.quarantine_watcher_actor");
   cfg.add_message_type<resource_actor>("custodian.resource_actor");
   cfg.add_message_type<root_actor>("custodian.root_actor");
   cfg.add_message_type<event_bus_actor>("custodian.event_bus_actor");

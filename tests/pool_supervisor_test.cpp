@@ -36,7 +36,7 @@ TEST_CASE_FIXTURE(pool_fixture, "a pool that fails takes its resources down with
 TEST_CASE_FIXTURE(pool_fixture, "a resource that crashes ends alone and is replaced") {
   auto p = make_pool(pool_cfg(2, 2));
   auto leases = lease_all(*this, p, 2);
-  // As an uncaught exception would end it (a kill would end its linked supervisor too).
+  // As an uncaught exception would end it.
   caf::anon_send_exit(leases[0].granted.handle, caf::exit_reason::unhandled_exception);
   settle();
   auto r = call<pool_stats>(p, stats_atom::value);

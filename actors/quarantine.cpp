@@ -1,0 +1,193 @@
+#include "actors/quarantine.hpp"
+
+#include <map>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include "actors/deadline_index.hpp"
+#include "actors/deadline_timer.hpp"
+#include "messages/errors.hpp"
+
+namespace custodian {
+
+namespace {
+
+/// The earliest recovery attempt may be due; not part of the public interface.
+using attempt_atom = caf::atom_constant<caf::atom("attempt")>;
+
+using quarantine_impl = quarantine_actor::extend<caf::reacts_to<attempt_atom>>;
+
+using time_point = std::chrono::steady_clock::time_point;
+
+struct ejected {
+  uint64_t key = 0;
+  resource_actor handle;
+  std::string reason;
+  quarantine_watcher_actor watcher;
+  uint32_t attempts = 0;
+  time_point since;
+  time_point next_attempt;
+  bool attempting = false;
+};
+
+struct quarantine_state {
+  static inline const char* name = "custodian.quarantine";
+
+  quarantine_config cfg;
+  std::map<std::string, ejected> resources;
+  /// Resource ids by key, for the deadline index (which holds integers).
+  std::map<uint64_t, std::string> ids;
+  uint64_t next_key = 1;
+  deadline_index due;
+  deadline_timer timer;
+  std::minstd_rand rng;
+
+  quarantine_state() = default;
+};
+
+using self_ptr = quarantine_impl::stateful_pointer<quarantine_state>;
+
+void arm(self_ptr self) {
+  if (auto delay = self->state.timer.arm(self->state.due.next(), self->clock().now()))
+    self->delayed_send(self, *delay, attempt_atom::value);
+}
+
+/// Schedules the next recovery attempt of `e`.
+void schedule(self_ptr self, ejected& e) {
+  auto& st = self->state;
+  std::uniform_real_distribution<double> draw{0.0, 1.0};
+  e.next_attempt = self->clock().now() + ejection_delay(st.cfg.policy, e.attempts, draw(st.rng));
+  st.due.add(e.next_attempt, e.key);
+  arm(self);
+}
+
+/// Lets a resource go, telling whoever ejected it.
+void finish(self_ptr self, const std::string& id, bool recovered, std::string reason) {
+  auto& st = self->state;
+  auto i = st.resources.find(id);
+  if (i == st.resources.end())
+    return;
+  auto& e = i->second;
+  if (!e.attempting)
+    st.due.remove(e.next_attempt, e.key);
+  if (e.watcher)
+    self->send(e.watcher, quarantine_outcome{id, recovered, e.attempts, std::move(reason)});
+  st.ids.erase(e.key);
+  st.resources.erase(i);
+}
+
+void attempt_failed(self_ptr self, const std::string& id, const std::string& why) {
+  auto& st = self->state;
+  auto i = st.resources.find(id);
+  if (i == st.resources.end())
+    return; // released meanwhile
+  auto& e = i->second;
+  e.attempting = false;
+  if (e.attempts >= st.cfg.policy.max_attempts) {
+    finish(self, id, false,
+           "gave up after " + std::to_string(e.attempts) + " recovery attempts: " + why);
+    return;
+  }
+  schedule(self, e);
+}
+
+/// One recovery attempt: a failed resource is initialized again, a working one
+/// pinged; both bounded by the attempt timeout.
+void attempt(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto& e = st.resources.at(id);
+  e.attempting = true;
+  ++e.attempts;
+  auto bound = caf::timespan{st.cfg.attempt_timeout};
+  auto handle = e.handle;
+  auto on_error = [self, id](caf::error& err) { attempt_failed(self, id, describe(err)); };
+  self->request(handle, bound, status_atom::value)
+    .then(
+      [self, id, handle, bound, on_error](const resource_status& status) {
+        auto recovered = [self, id](auto&&...) {
+          auto& e = self->state.resources.at(id);
+          finish(self, id, true, "recovered on attempt " + std::to_string(e.attempts));
+        };
+        if (status.state == lifecycle_state::failed)
+          self->request(handle, bound, initialize_atom::value)
+            .then([self, id, recovered](lifecycle_state) {
+                    if (self->state.resources.count(id) > 0)
+                      recovered();
+                  },
+                  on_error);
+        else
+          self->request(handle, bound, ping_atom::value)
+            .then([self, id, recovered](const ping_result&) {
+                    if (self->state.resources.count(id) > 0)
+                      recovered();
+                  },
+                  on_error);
+      },
+      on_error);
+}
+
+void on_timer(self_ptr self) {
+  auto& st = self->state;
+  st.timer.fired();
+  auto now = self->clock().now();
+  for (auto key : st.due.due(now)) {
+    auto id = st.ids.at(key);
+    auto& e = st.resources.at(id);
+    st.due.remove(e.next_attempt, key);
+    attempt(self, id);
+  }
+  arm(self);
+}
+
+std::vector<quarantine_entry> entries(self_ptr self) {
+  auto now = self->clock().now();
+  auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  std::vector<quarantine_entry> out;
+  for (const auto& [id, e] : self->state.resources)
+    out.push_back(quarantine_entry{id, e.reason, e.attempts, ms(now - e.since),
+                                   e.attempting ? 0 : ms(e.next_attempt - now)});
+  return out;
+}
+
+quarantine_impl::behavior_type quarantine(self_ptr self, quarantine_config cfg) {
+  self->state.cfg = cfg;
+  self->state.rng.seed(static_cast<std::minstd_rand::result_type>(cfg.seed));
+  return {
+    [self](eject_atom, const std::string& id, const resource_actor& handle,
+           const std::string& reason, const quarantine_watcher_actor& watcher) {
+      auto& st = self->state;
+      if (st.resources.count(id) == 0) {
+        auto key = st.next_key++;
+        st.ids.emplace(key, id);
+        auto& e = st.resources[id];
+        e.key = key;
+        e.handle = handle;
+        e.reason = reason;
+        e.watcher = watcher;
+        e.since = self->clock().now();
+        schedule(self, e);
+      }
+      return caf::ok_atom::value;
+    },
+    [self](release_atom, const std::string& id) -> caf::result<caf::ok_atom> {
+      if (self->state.resources.count(id) == 0)
+        return make_error(errc::not_found, "resource " + id + " is not in quarantine");
+      finish(self, id, true, "released by an operator");
+      return caf::ok_atom::value;
+    },
+    [self](status_atom) { return entries(self); },
+    [self](attempt_atom) { on_timer(self); },
+  };
+}
+
+} // namespace
+
+quarantine_actor spawn_quarantine(caf::actor_system& sys, quarantine_config cfg) {
+  return sys.spawn(quarantine, std::move(cfg));
+}
+
+} // namespace custodian
