@@ -33,11 +33,17 @@ TEST_CASE_FIXTURE(pool_fixture, "a pool that fails takes its resources down with
   CHECK(sim->open_connections() == 0);
 }
 
-TEST_CASE_FIXTURE(pool_fixture, "a resource that crashes ends alone and is replaced") {
+TEST_CASE_FIXTURE(pool_fixture, "a resource that crashes or is killed ends alone and is replaced") {
   auto p = make_pool(pool_cfg(2, 2));
   auto leases = lease_all(*this, p, 2);
-  // As an uncaught exception would end it.
-  caf::anon_send_exit(leases[0].granted.handle, caf::exit_reason::unhandled_exception);
+  SUBCASE("crashed") {
+    // As an uncaught exception would end it.
+    caf::anon_send_exit(leases[0].granted.handle, caf::exit_reason::unhandled_exception);
+  }
+  SUBCASE("killed") {
+    // No exit handler can trap a kill: only monitors keep it from spreading.
+    caf::anon_send_exit(leases[0].granted.handle, caf::exit_reason::kill);
+  }
   settle();
   auto r = call<pool_stats>(p, stats_atom::value);
   REQUIRE(r.value);
