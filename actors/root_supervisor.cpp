@@ -17,11 +17,31 @@ struct root_state {
   static inline const char* name = "custodian.root";
   // Declared so that the state is no aggregate: CAF would build it from `self`.
   root_state() = default;
+  root_state(const root_state&) = delete;
+  root_state& operator=(const root_state&) = delete;
+
+  // Children are monitored, not linked: a child killed outright (a kill cannot be
+  // trapped) must not take the whole tree down. Their handles are kept: a child
+  // whose last handle is dropped would exit.
   event_bus_actor bus;
-  // Children's handles are kept: a child whose last handle is dropped would exit.
   std::vector<resource_actor> resources;
   std::vector<pool_actor> pools;
   std::vector<caf::actor> others;
+
+  // Runs when the root ends for any reason: the tree ends with it.
+  ~root_state() {
+    auto stop = [](const auto& child) {
+      caf::anon_send_exit(child, caf::exit_reason::user_shutdown);
+    };
+    for (const auto& x : resources)
+      stop(x);
+    for (const auto& x : pools)
+      stop(x);
+    for (const auto& x : others)
+      stop(x);
+    if (bus)
+      stop(bus);
+  }
 };
 
 using self_ptr = root_actor::stateful_pointer<root_state>;
@@ -34,14 +54,6 @@ void forget(self_ptr self, const caf::actor_addr& child) {
                      st.resources.end());
   st.pools.erase(std::remove_if(st.pools.begin(), st.pools.end(), gone), st.pools.end());
   st.others.erase(std::remove_if(st.others.begin(), st.others.end(), gone), st.others.end());
-}
-
-bool is_child(self_ptr self, const caf::actor_addr& addr) {
-  auto& st = self->state;
-  auto same = [&](const auto& hdl) { return hdl.address() == addr; };
-  return st.bus.address() == addr || std::any_of(st.resources.begin(), st.resources.end(), same) ||
-         std::any_of(st.pools.begin(), st.pools.end(), same) ||
-         std::any_of(st.others.begin(), st.others.end(), same);
 }
 
 caf::result<shutdown_report> shut_down(self_ptr self, caf::timespan deadline) {
@@ -83,32 +95,29 @@ caf::result<shutdown_report> shut_down(self_ptr self, caf::timespan deadline) {
 }
 
 root_actor::behavior_type root_supervisor(self_ptr self) {
+  self->set_down_handler([self](caf::down_msg& msg) { forget(self, msg.source); });
+  // Shutdown requested from outside the tree; a normal exit of an actor linked to
+  // the root from outside is none.
   self->set_exit_handler([self](caf::exit_msg& msg) {
-    if (is_child(self, msg.source)) {
-      forget(self, msg.source);
-      return;
-    }
-    // Shutdown requested from outside the tree; a normal exit of a linked actor
-    // that is not a child is none.
     if (msg.reason != caf::exit_reason::normal)
       self->quit(msg.reason);
   });
   self->state.bus = spawn_event_bus(self->system());
-  self->link_to(self->state.bus);
+  self->monitor(self->state.bus);
   return {
     [self](caf::get_atom) { return self->state.bus; },
     [self](adopt_atom, resource_actor& res) {
-      self->link_to(res);
+      self->monitor(res);
       self->state.resources.push_back(std::move(res));
       return caf::ok_atom::value;
     },
     [self](adopt_atom, pool_actor& pool) {
-      self->link_to(pool);
+      self->monitor(pool);
       self->state.pools.push_back(std::move(pool));
       return caf::ok_atom::value;
     },
     [self](adopt_atom, caf::actor& other) {
-      self->link_to(other);
+      self->monitor(other);
       self->state.others.push_back(std::move(other));
       return caf::ok_atom::value;
     },

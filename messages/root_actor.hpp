@@ -33,13 +33,12 @@ typename Inspector::result_type inspect(Inspector& f, shutdown_report& x) {
 using root_actor = caf::typed_actor<
   /// The node's event bus.
   caf::replies_to<caf::get_atom>::with<event_bus_actor>,
-  /// Links a resource into the tree; the root keeps its handle and drains it at
-  /// shutdown.
+  /// Adopts a resource into the tree: the root monitors it, keeps its handle,
+  /// drains it at shutdown and stops it when the tree stops.
   caf::replies_to<adopt_atom, resource_actor>::with<caf::ok_atom>,
-  /// Links a pool into the tree; the root keeps its handle and drains it at
-  /// shutdown.
+  /// Adopts a pool into the tree, as for a resource.
   caf::replies_to<adopt_atom, pool_actor>::with<caf::ok_atom>,
-  /// Links any other actor (event sinks, helpers) into the tree.
+  /// Adopts any other actor (event sinks, helpers): stopped when the tree stops.
   caf::replies_to<adopt_atom, caf::actor>::with<caf::ok_atom>,
   /// Drains every pool and resource in parallel, waiting at most the given time, replies
   /// the report and stops the whole tree.

@@ -251,3 +251,27 @@ TEST_CASE("a runtime joins an application's actor system and stops only what it 
                                         [](caf::error& err) { FAIL(describe(err)); });
   self->send_exit(app, caf::exit_reason::user_shutdown);
 }
+
+TEST_CASE("a pool killed outright ends alone: the runtime and its other pools go on") {
+  auto sim = std::make_shared<drivers::sim_driver>();
+  runtime rt;
+  pool_config pc;
+  pc.driver = sim;
+  pc.min_idle = 1;
+  pc.max_size = 1;
+  pc.name = "doomed";
+  auto doomed = rt.add_pool(pc);
+  pc.name = "orders";
+  rt.add_pool(pc);
+  caf::anon_send_exit(doomed, caf::exit_reason::kill);
+  {
+    caf::scoped_actor self{rt.system()};
+    self->wait_for(doomed);
+  }
+  auto lease = rt.acquire("orders", 5s);
+  CHECK(lease.resource() == "orders-1");
+  lease.release();
+  auto report = rt.shutdown();
+  CHECK(report.drained == 1); // the surviving pool
+  CHECK(sim->open_connections() == 0);
+}
