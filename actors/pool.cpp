@@ -724,8 +724,15 @@ void revalidate_idle(self_ptr self) {
       auto i = st.slots.find(slot_id);
       if (i == st.slots.end() || i->second.state != slot_state::validating)
         return;
+      auto now = self->clock().now();
+      // Its lifetime may have ended during the check (the sweep only marked it).
+      if (i->second.expired || i->second.retire_at <= now) {
+        ++st.counters.expired;
+        retire(self, slot_id, "max_lifetime reached");
+        return;
+      }
       i->second.state = slot_state::idle;
-      i->second.last_good = self->clock().now();
+      i->second.last_good = now;
       st.idle.push_back(slot_id);
       serve_waiters(self);
     };
@@ -779,6 +786,9 @@ caf::error unusable_lease(self_ptr self, uint64_t id) {
 /// the resource is retired either way (its holder may have returned it already).
 void fail_slot(self_ptr self, uint64_t slot_id, const std::string& reason) {
   auto& st = self->state;
+  if (auto i = st.slots.find(slot_id);
+      i == st.slots.end() || i->second.state == slot_state::retiring)
+    return; // already on its way out
   for (auto id : st.leases.ids())
     if (st.leases.find(id)->slot == slot_id) {
       fail_leased(self, id, reason);
@@ -797,9 +807,14 @@ void end_exec(self_ptr self, uint64_t slot_id, const std::optional<std::string>&
     fail_slot(self, slot_id, *broke);
 }
 
-void deliver(caf::typed_response_promise<std::string>& promise, caf::expected<std::string>& outcome) {
+/// Answers an exec. A call that failed because its lease was taken back meanwhile
+/// (leaked, failed, drained) says so rather than how the stopped resource failed.
+void deliver(self_ptr self, uint64_t lease_id, caf::typed_response_promise<std::string>& promise,
+             caf::expected<std::string>& outcome) {
   if (outcome)
     promise.deliver(std::move(*outcome));
+  else if (self->state.leases.reclaim_reason(lease_id))
+    promise.deliver(unusable_lease(self, lease_id));
   else
     promise.deliver(outcome.error());
 }
@@ -819,23 +834,27 @@ caf::result<std::string> exec(self_ptr self, uint64_t lease_id, std::string requ
   s.exec_in_flight = true;
   auto handle = s.handle;
   auto promise = self->make_response_promise<std::string>();
-  auto after_call = [self, slot_id, handle, promise](caf::expected<std::string> outcome) mutable {
-    self->request(handle, caf::infinite, release_atom::value)
+  // The resource bounds the call itself; this bound, twice as long, only covers a
+  // resource stopped mid-call (its lease leaked or failed), which never answers.
+  auto bound = 2 * caf::timespan{st.cfg.resource.operation_timeout};
+  auto after_call = [self, slot_id, lease_id, handle, promise,
+                     bound](caf::expected<std::string> outcome) mutable {
+    self->request(handle, bound, release_atom::value)
       .then(
         [=](lifecycle_state) mutable {
           end_exec(self, slot_id, std::nullopt);
-          deliver(promise, outcome);
+          deliver(self, lease_id, promise, outcome);
         },
         [=](caf::error&) mutable {
           // The resource is not in use any more: the call left it failed.
           end_exec(self, slot_id, outcome ? "it failed after an exec" : describe(outcome.error()));
-          deliver(promise, outcome);
+          deliver(self, lease_id, promise, outcome);
         });
   };
-  self->request(handle, caf::infinite, acquire_atom::value)
+  self->request(handle, bound, acquire_atom::value)
     .then(
-      [self, handle, request = std::move(request), after_call](lifecycle_state) mutable {
-        self->request(handle, caf::infinite, exec_atom::value, std::move(request))
+      [self, handle, bound, request = std::move(request), after_call](lifecycle_state) mutable {
+        self->request(handle, bound, exec_atom::value, std::move(request))
           .then([after_call](std::string& response) mutable { after_call(std::move(response)); },
                 [after_call](caf::error& err) mutable { after_call(std::move(err)); });
       },
