@@ -807,13 +807,19 @@ void end_exec(self_ptr self, uint64_t slot_id, const std::optional<std::string>&
     fail_slot(self, slot_id, *broke);
 }
 
-/// Answers an exec. A call that failed because its lease was taken back meanwhile
-/// (leaked, failed, drained) says so rather than how the stopped resource failed.
-void deliver(self_ptr self, uint64_t lease_id, caf::typed_response_promise<std::string>& promise,
+/// Whether lease `id` was taken back (leaked, failed, drained) during its exec.
+bool taken_back(self_ptr self, uint64_t id) {
+  return self->state.leases.reclaim_reason(id) != nullptr;
+}
+
+/// Answers an exec. A call that failed because its lease had been taken back
+/// meanwhile says so rather than how the stopped resource failed.
+void deliver(self_ptr self, uint64_t lease_id, bool was_taken_back,
+             caf::typed_response_promise<std::string>& promise,
              caf::expected<std::string>& outcome) {
   if (outcome)
     promise.deliver(std::move(*outcome));
-  else if (self->state.leases.reclaim_reason(lease_id))
+  else if (was_taken_back)
     promise.deliver(unusable_lease(self, lease_id));
   else
     promise.deliver(outcome.error());
@@ -842,13 +848,15 @@ caf::result<std::string> exec(self_ptr self, uint64_t lease_id, std::string requ
     self->request(handle, bound, release_atom::value)
       .then(
         [=](lifecycle_state) mutable {
+          auto was_taken_back = taken_back(self, lease_id);
           end_exec(self, slot_id, std::nullopt);
-          deliver(self, lease_id, promise, outcome);
+          deliver(self, lease_id, was_taken_back, promise, outcome);
         },
         [=](caf::error&) mutable {
           // The resource is not in use any more: the call left it failed.
+          auto was_taken_back = taken_back(self, lease_id);
           end_exec(self, slot_id, outcome ? "it failed after an exec" : describe(outcome.error()));
-          deliver(self, lease_id, promise, outcome);
+          deliver(self, lease_id, was_taken_back, promise, outcome);
         });
   };
   self->request(handle, bound, acquire_atom::value)
