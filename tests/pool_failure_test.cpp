@@ -8,22 +8,6 @@ using namespace custodian;
 using namespace custodian::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-/// Every exec on `resource` fails with a broken connection.
-void break_every_exec(drivers::sim_driver& sim, const std::string& resource) {
-  drivers::sim_script breaks;
-  breaks.exec_pattern = "-";
-  breaks.exec_error = drivers::driver_errc::broken;
-  sim.set_script(resource, breaks);
-}
-
-reply<std::string> exec_on(pool_fixture& f, const pool_actor& p, uint64_t lease_id) {
-  return f.call<std::string>(p, exec_atom::value, lease_id, std::string{R"({"op":"get"})"});
-}
-
-} // namespace
-
 TEST_CASE_FIXTURE(pool_fixture, "exec through a lease reaches the resource's driver") {
   auto p = make_pool(pool_cfg(1, 1));
   auto h = acquire(p);

@@ -12,22 +12,6 @@ using namespace custodian;
 using namespace custodian::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-pool_config with_lifetime(pool_config c, std::chrono::milliseconds lifetime, double jitter) {
-  c.max_lifetime = lifetime;
-  c.lifetime_jitter = jitter;
-  return c;
-}
-
-std::string exec_on(pool_fixture& f, const pool_actor& p, uint64_t lease_id) {
-  auto r = f.call<std::string>(p, exec_atom::value, lease_id, std::string{R"({"op":"get"})"});
-  REQUIRE_MESSAGE(r.value, describe(r.error));
-  return *r.value;
-}
-
-} // namespace
-
 TEST_CASE_FIXTURE(pool_fixture, "an idle resource past its lifetime is replaced right away") {
   auto p = make_pool(with_lifetime(pool_cfg(2, 4), 1'000ms, 0.1));
   advance(899ms); // the jitter shortens a lifetime by 10 % at most
@@ -78,7 +62,7 @@ TEST_CASE_FIXTURE(pool_fixture, "a leased resource outlives its lifetime until i
   auto s = stats(p);
   CHECK(s.expired == 0);
   CHECK(s.in_use == 1);
-  exec_on(*this, p, h.granted.id); // still usable by its holder
+  CHECK(exec_on(*this, p, h.granted.id).value); // still usable by its holder
   CHECK_FALSE(release(p, h.granted.id));
   settle();
   s = stats(p);
@@ -107,7 +91,7 @@ TEST_CASE_FIXTURE(pool_fixture, "idle_timeout closes idle resources down to min_
   CHECK(s.idle == 2);
   CHECK(s.idle_closed == idle_before - 2);
   CHECK(s.in_use == 1);
-  exec_on(*this, p, leases[0].granted.id); // the leased one is untouched
+  CHECK(exec_on(*this, p, leases[0].granted.id).value); // the leased one is untouched
   // Nothing more to close: the sweep does not spin on min_idle.
   advance(5'000ms);
   settle();

@@ -1,8 +1,13 @@
 // The pool actor on the deterministic scheduler: leases, FIFO waiters with their
-// own deadlines, max_size, holders that die, leaks, suspend/resume, drain, and a
-// randomized run (with failures and resizes) checked against the pool's invariants.
+// own deadlines, max_size, holders that die, leaks, suspend/resume, drain,
+// max_lifetime, idle_timeout, resize, failures in use, the wait histogram, and
+// randomized runs (with failures and resizes) checked against the pool's invariants.
 
+#include <algorithm>
+#include <numeric>
 #include <random>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "tests/support/pool_fixture.hpp"
@@ -346,4 +351,214 @@ TEST_CASE_FIXTURE(pool_fixture, "a pool drained while it creates resources stops
   CHECK(take<pool_state>(drained).value == pool_state::destroyed);
   CHECK(stats(p).size == 0);
   CHECK(sim->counters().opens == 0);
+}
+
+// --- randomized, and execs whose leases are taken back mid-call -----------------
+
+// Proves: under random acquires, releases, returns, execs that sometimes break the
+// resource, fail reports, resizes and holder deaths, every lease the test holds is
+// known to the pool, the size bounds hold, and draining closes every connection.
+TEST_CASE_FIXTURE(pool_fixture, "pool: random steps with failures and resizes, then drain") {
+  drivers::sim_script flaky;
+  flaky.exec_pattern = "++++-"; // every fifth exec on a resource breaks it
+  flaky.exec_error = drivers::driver_errc::broken;
+  sim->set_default_script(flaky);
+  auto p = make_pool(pool_cfg(1, 4));
+  std::mt19937 rng{424242};
+  struct client {
+    std::shared_ptr<caf::scoped_actor> holder;
+    std::optional<uint64_t> lease_id;
+    bool taken_back = false; // the pool took it back (its resource failed)
+  };
+  std::vector<client> clients(10);
+  for (auto& c : clients)
+    c.holder = make_sender();
+  uint64_t granted = 0, execs = 0, broken = 0, fails = 0, resizes = 0;
+  auto drop = [](client& c) {
+    c.lease_id.reset();
+    c.taken_back = false;
+  };
+  for (int step = 0; step < 500; ++step) {
+    auto& c = clients[rng() % clients.size()];
+    switch (rng() % 8) {
+    case 0:
+    case 1:
+      if (!c.lease_id) {
+        auto pending = ask_from(c.holder, p, acquire_atom::value, caf::timespan{20ms});
+        settle();
+        advance(20ms);
+        settle();
+        auto r = take<lease>(pending);
+        REQUIRE(r.answered());
+        if (r.value) {
+          c.lease_id = r.value->id;
+          ++granted;
+        } else {
+          CHECK(r.failed_with(errc::timeout));
+        }
+      }
+      break;
+    case 2:
+      if (c.lease_id) {
+        CHECK_FALSE(release(p, *c.lease_id)); // open or taken back: never unknown
+        drop(c);
+      }
+      break;
+    case 3:
+      if (c.lease_id) {
+        caf::anon_send(p, return_atom::value, *c.lease_id);
+        drop(c);
+      }
+      break;
+    case 4:
+      if (c.lease_id) {
+        auto r = exec_on(*this, p, *c.lease_id);
+        if (c.taken_back) {
+          CHECK(r.failed_with(errc::unavailable));
+        } else if (r.value) {
+          ++execs;
+        } else {
+          CHECK(r.failed_with(errc::driver_error));
+          c.taken_back = true;
+          ++broken;
+        }
+      }
+      break;
+    case 5:
+      if (c.lease_id) {
+        auto r = call<caf::ok_atom>(p, fail_atom::value, *c.lease_id, std::string{"random"});
+        if (c.taken_back) {
+          CHECK(r.failed_with(errc::unavailable));
+        } else {
+          CHECK(r.value);
+          c.taken_back = true;
+          ++fails;
+        }
+      }
+      break;
+    case 6: {
+      auto max_size = static_cast<uint32_t>(1 + rng() % 5);
+      auto min_idle = static_cast<uint32_t>(rng() % (max_size + 1));
+      auto r = call<pool_stats>(p, resize_atom::value, min_idle, max_size);
+      REQUIRE_MESSAGE(r.value, describe(r.error));
+      CHECK(r.value->min_idle == min_idle);
+      CHECK(r.value->max_size == max_size);
+      ++resizes;
+      break;
+    }
+    case 7:
+      c.holder = make_sender(); // the old holder ends; the pool reclaims its lease
+      drop(c);
+      break;
+    }
+    settle();
+    auto s = stats(p);
+    uint64_t open = 0;
+    for (auto& x : clients)
+      open += x.lease_id && !x.taken_back;
+    CHECK((s.in_use + s.idle <= s.max_size || s.idle == 0));
+    CHECK(s.in_use == open);
+    CHECK(s.bad_releases == 0);
+    CHECK(s.size == sim->open_connections()); // nothing half-closed after settling
+  }
+  CHECK(granted > 40);
+  CHECK(execs > 10);
+  CHECK(broken > 0);
+  CHECK(fails > 5);
+  CHECK(resizes > 30);
+  for (auto& c : clients)
+    if (c.lease_id) {
+      CHECK_FALSE(release(p, *c.lease_id));
+      drop(c);
+    }
+  auto drained = ask(p, drain_atom::value);
+  settle();
+  CHECK(take<pool_state>(drained).value == pool_state::destroyed);
+  auto s = stats(p);
+  CHECK(s.size == 0);
+  CHECK(s.bad_releases == 0);
+  CHECK(sim->counters().opens == sim->counters().closes);
+  CHECK(sim->open_connections() == 0);
+}
+
+// --- regressions: leases taken back mid-exec, lifetimes ending during checks -------
+
+// Proves: an exec in flight is answered (`unavailable`, saying why) when its lease
+// is taken back for a leak, and the leak is not also counted as a failure.
+// Regression (fixed in d5ee757): retire() stopped the in-use resource after
+// demonitoring it while exec() waited for it with caf::infinite: the dead resource
+// never answered, and the holder's exec hung forever.
+TEST_CASE_FIXTURE(pool_fixture, "pool: an exec in flight is answered when its lease leaks") {
+  auto cfg = pool_cfg(1, 1);
+  cfg.lease_ttl = 200ms;
+  auto p = make_pool(cfg);
+  auto h = acquire(p);
+  auto exec = ask_from(h.holder, p, exec_atom::value, h.granted.id, std::string{"{}"});
+  run(); // the exec reaches the resource; its driver call waits in the executor
+  REQUIRE(executor->pending() == 1);
+  advance(200ms); // the TTL passes: the lease is reclaimed and its resource retired
+  settle();
+  advance(5'000ms); // ten times the resource's operation_timeout (500 ms)
+  settle();
+  auto r = take<std::string>(exec);
+  REQUIRE_MESSAGE(r.answered(), "the holder's exec was never answered");
+  CHECK_MESSAGE(r.failed_with(errc::unavailable), describe(r.error));
+  CHECK(mentions(r.error, "leaked"));
+  auto s = stats(p);
+  CHECK(s.leaks == 1);
+  CHECK(s.failed == 0); // the pool stopped it; the resource did not fail
+  CHECK(s.in_use == 0);
+  CHECK(s.idle == 1);
+}
+
+// Proves: an exec in flight is answered when its holder reports the lease failed,
+// and that one failure is counted once.
+// Regression (fixed in d5ee757): hung forever, like the leak case above.
+TEST_CASE_FIXTURE(pool_fixture, "pool: an exec in flight is answered when its lease is failed") {
+  auto p = make_pool(pool_cfg(1, 1));
+  auto h = acquire(p);
+  auto exec = ask_from(h.holder, p, exec_atom::value, h.granted.id, std::string{"{}"});
+  run();
+  REQUIRE(executor->pending() == 1);
+  auto failed = ask(p, fail_atom::value, h.granted.id, std::string{"bad data"});
+  run(); // the report arrives before the driver call ends
+  settle();
+  CHECK(take<caf::ok_atom>(failed).value);
+  advance(5'000ms);
+  settle();
+  auto r = take<std::string>(exec);
+  REQUIRE_MESSAGE(r.answered(), "the holder's exec was never answered");
+  CHECK_MESSAGE(r.failed_with(errc::unavailable), describe(r.error));
+  CHECK(mentions(r.error, "bad data"));
+  auto s = stats(p);
+  CHECK(s.failed == 1);
+  CHECK(s.in_use == 0);
+  CHECK(s.idle == 1);
+}
+
+// Proves: idle resources whose lifetime ends while they are re-validated (after
+// another resource failed) are still retired once the checks pass.
+// Regression (fixed in d5ee757): sweep() marked them `expired` and dropped them
+// from the lifetime index; revalidate_idle() put them back in line without looking,
+// so only an acquire would ever have retired them.
+TEST_CASE_FIXTURE(pool_fixture, "pool: a lifetime that ends during re-validation still retires") {
+  auto p = make_pool(with_lifetime(pool_cfg(3, 3), 1'000ms, 0.0));
+  advance(999ms);
+  auto h = acquire(p);
+  break_every_exec(*sim, h.granted.resource);
+  auto exec = ask_from(h.holder, p, exec_atom::value, h.granted.id, std::string{"{}"});
+  run();
+  REQUIRE(executor->run_one()); // the exec breaks the leased resource
+  run();                        // the two idle ones are being pinged
+  REQUIRE(executor->pending() > 0);
+  sched.advance_time(1ms); // their lifetime (1,000 ms) ends during the checks
+  run();
+  settle();
+  CHECK(take<std::string>(exec).failed_with(errc::driver_error));
+  advance(1ms);
+  settle();
+  auto s = stats(p);
+  CHECK(s.failed == 1);
+  CHECK(s.expired == 2); // both original idle resources, past max_lifetime
+  CHECK(s.idle == 3);
 }

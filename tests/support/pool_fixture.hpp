@@ -3,6 +3,7 @@
 // on behalf of holders that live as long as the test keeps them.
 
 #include <memory>
+#include <string>
 
 #include "actors/pool.hpp"
 #include "tests/support/deterministic_fixture.hpp"
@@ -56,5 +57,28 @@ struct pool_fixture : deterministic_fixture {
   }
 };
 
+
+inline pool_config with_lifetime(pool_config c, std::chrono::milliseconds lifetime, double jitter) {
+  c.max_lifetime = lifetime;
+  c.lifetime_jitter = jitter;
+  return c;
+}
+
+/// Every exec on `resource` fails with a broken connection.
+inline void break_every_exec(drivers::sim_driver& sim, const std::string& resource) {
+  drivers::sim_script breaks;
+  breaks.exec_pattern = "-";
+  breaks.exec_error = drivers::driver_errc::broken;
+  sim.set_script(resource, breaks);
+}
+
+/// An exec through the pool on lease `lease_id`.
+inline reply<std::string> exec_on(pool_fixture& f, const pool_actor& p, uint64_t lease_id) {
+  return f.call<std::string>(p, exec_atom::value, lease_id, std::string{R"({"op":"get"})"});
+}
+
+inline bool mentions(const caf::error& err, const std::string& text) {
+  return describe(err).find(text) != std::string::npos;
+}
 
 } // namespace custodian::test
