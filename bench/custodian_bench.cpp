@@ -11,7 +11,9 @@
 #include <atomic>
 #include <fstream>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <future>
 #include <iostream>
@@ -38,10 +40,13 @@ struct samples {
   clock_type::duration elapsed{};
 };
 
+/// Nearest-rank percentile, as the peers compute theirs: the ceil(p * n)-th
+/// smallest sample.
 int64_t percentile_us(std::vector<int64_t>& ns, double p) {
   if (ns.empty())
     return 0;
-  auto k = static_cast<std::size_t>(p * static_cast<double>(ns.size() - 1));
+  auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(ns.size())));
+  auto k = std::clamp<std::size_t>(rank, 1, ns.size()) - 1;
   std::nth_element(ns.begin(), ns.begin() + static_cast<std::ptrdiff_t>(k), ns.end());
   return ns[k] / 1'000;
 }
@@ -193,8 +198,19 @@ void events(runtime& rt) {
 
 // --- pools --------------------------------------------------------------------
 
+/// The pool's stats; all zero if it does not answer. The scoped_actor lives only
+/// for this call: none may be alive when the runtime shuts down.
+pool_stats stats_of(runtime& rt, const pool_actor& pool) {
+  caf::scoped_actor self{rt.system()};
+  pool_stats s;
+  self->request(pool, std::chrono::seconds{30}, stats_atom::value)
+    .receive([&](pool_stats& x) { s = std::move(x); }, [](caf::error&) {});
+  return s;
+}
+
 /// A pool of `size` warm resources (min_idle = max_size) on the sim driver;
-/// returns once every resource is idle.
+/// returns once every resource is idle. A pool that does not get there within a
+/// minute ends the run with a message rather than hanging it.
 pool_actor warm_pool(runtime& rt, const std::string& name, uint32_t size) {
   pool_config c;
   c.name = name;
@@ -203,23 +219,18 @@ pool_actor warm_pool(runtime& rt, const std::string& name, uint32_t size) {
   c.max_size = size;
   c.acquire_timeout = std::chrono::seconds{30};
   auto pool = rt.add_pool(c);
-  caf::scoped_actor self{rt.system()};
+  auto deadline = clock_type::now() + std::chrono::minutes{1};
   for (;;) {
-    pool_stats s;
-    self->request(pool, std::chrono::seconds{30}, stats_atom::value)
-      .receive([&](pool_stats& x) { s = std::move(x); }, [](caf::error&) {});
+    auto s = stats_of(rt, pool);
     if (s.idle == size)
       return pool;
+    if (clock_type::now() > deadline) {
+      std::fprintf(stderr, "custodian-bench: pool %s has %llu of %u resources idle after 1 min\n",
+                   name.c_str(), static_cast<unsigned long long>(s.idle), size);
+      std::_Exit(1); // the runtime cannot shut down cleanly around a stuck pool
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds{1}); // outside any timing
   }
-}
-
-pool_stats stats_of(runtime& rt, const pool_actor& pool) {
-  caf::scoped_actor self{rt.system()};
-  pool_stats s;
-  self->request(pool, std::chrono::seconds{30}, stats_atom::value)
-    .receive([&](pool_stats& x) { s = std::move(x); }, [](caf::error&) {});
-  return s;
 }
 
 /// One acquire + one-way return pair on `pool`: the hot path of a pool.
@@ -260,28 +271,29 @@ void report_against_caf(const std::string& workload, std::pair<samples, double> 
 }
 
 /// W1: one client, 1,000,000 sequential pairs on a warm pool of 16; every 64th
-/// acquire timed (timing each would add two clock reads to every pair). The first
-/// pass warms caches and is discarded, like the peers' warm-up pass.
+/// acquire timed (timing each would add two clock reads to every pair). A first,
+/// full pass is discarded, as the peers discard theirs.
 void w1(runtime& rt) {
   constexpr std::size_t pairs = 1'000'000;
   auto pool = warm_pool(rt, "w1", 16);
   auto round = [&](std::size_t k) {
     return start_client(rt.system(), k, 64, pool_pair(pool)).get();
   };
-  round(200'000);
+  round(pairs);
   report_against_caf("W1", against_caf(rt.system(), pairs, round), pairs);
 }
 
 /// W2: two clients contending on one pool of 16, 500,000 pairs each; every 64th
-/// acquire timed; pairs/s over the wall time until both finish. Compared with
-/// CAF's own figure for the same message shape, measured just before.
+/// acquire timed; pairs/s over the wall time until both finish; a first, full
+/// pass discarded. Compared with CAF's own figure for the same message shape,
+/// measured just before.
 void w2(runtime& rt) {
   constexpr std::size_t each = 500'000;
   auto ceiling = caf_contended(rt.system(), each);
   auto ceiling_rate = per_second(2 * each, ceiling.elapsed);
   report("caf-contended", std::move(ceiling), {}, 2 * each);
   auto pool = warm_pool(rt, "w2", 16);
-  contended(rt.system(), 100'000, pool_pair(pool));
+  contended(rt.system(), each, pool_pair(pool));
   auto s = contended(rt.system(), each, pool_pair(pool));
   char extra[64];
   std::snprintf(extra, sizeof(extra), " ratio_to_caf_contended=%.2f",
