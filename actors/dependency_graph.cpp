@@ -6,6 +6,10 @@
 
 namespace custodian {
 
+std::string to_string(dependency_kind kind) {
+  return kind == dependency_kind::hard ? "hard" : "soft";
+}
+
 void dependency_graph::add(const std::string& pool, std::vector<dependency> depends_on) {
   edges_[pool] = std::move(depends_on);
 }
@@ -93,15 +97,57 @@ dependency_graph::cascade(const std::map<std::string, pool_health>& health) cons
       const auto& upstream = result.at(d.pool);
       if (upstream.is == level::available)
         continue;
-      auto derived = d.kind == dependency_kind::hard && upstream.is == level::unavailable
-                       ? level::unavailable
-                       : level::degraded;
+      auto derived = through(d.kind, upstream.is);
       if (derived > a.is)
         a = {derived, upstream.root_cause};
     }
     result.emplace(pool, std::move(a));
   }
   return result;
+}
+
+std::string dependency_graph::explain(const std::string& pool,
+                                      const std::map<std::string, availability>& cascaded) const {
+  const auto& a = cascaded.at(pool);
+  if (a.is == availability::level::available)
+    return "";
+  if (a.root_cause == pool)
+    return std::string{"its own health is "} +
+           (a.is == availability::level::unavailable ? "unhealthy" : "degraded");
+  for (const auto& d : edges_.at(pool)) {
+    const auto& upstream = cascaded.at(d.pool);
+    if (upstream.is == availability::level::available || upstream.root_cause != a.root_cause ||
+        through(d.kind, upstream.is) != a.is)
+      continue;
+    // The root cause itself is unhealthy or degraded; a pool between is unavailable.
+    auto how = upstream.root_cause != d.pool ? to_string(upstream.is)
+               : upstream.is == availability::level::unavailable ? std::string{"unhealthy"}
+                                                                 : std::string{"degraded"};
+    return to_string(d.kind) + " dependency " + d.pool + " is " + how +
+           " (root cause: " + a.root_cause + ")";
+  }
+  return "";
+}
+
+std::vector<std::string> dependency_graph::dependants(const std::string& pool) const {
+  std::vector<std::string> result;
+  for (const auto& [name, deps] : edges_)
+    if (std::any_of(deps.begin(), deps.end(), [&](const dependency& d) { return d.pool == pool; }))
+      result.push_back(name);
+  return result;
+}
+
+std::vector<dependency> dependency_graph::dependencies(const std::string& pool) const {
+  auto i = edges_.find(pool);
+  return i != edges_.end() ? i->second : std::vector<dependency>{};
+}
+
+availability::level dependency_graph::through(dependency_kind kind, availability::level upstream) {
+  if (upstream == availability::level::available)
+    return upstream;
+  return kind == dependency_kind::hard && upstream == availability::level::unavailable
+           ? availability::level::unavailable
+           : availability::level::degraded;
 }
 
 } // namespace custodian

@@ -10,27 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "messages/pool_health.hpp"
+
 namespace custodian {
 
 enum class dependency_kind : uint8_t { hard, soft };
 
+std::string to_string(dependency_kind kind);
+
 struct dependency {
   std::string pool;
   dependency_kind kind = dependency_kind::hard;
-};
-
-/// How a pool is doing on its own, as its health checks and supervisor see it.
-enum class pool_health : uint8_t { healthy, degraded, unhealthy };
-
-/// How a pool is doing once its dependencies count.
-struct availability {
-  enum class level : uint8_t { available, degraded, unavailable };
-  level is = level::available;
-  /// The pool whose own health caused this (itself, or a dependency upstream);
-  /// empty while available.
-  std::string root_cause;
-
-  bool operator==(const availability&) const = default;
 };
 
 class dependency_graph {
@@ -56,7 +46,22 @@ public:
   std::map<std::string, availability>
   cascade(const std::map<std::string, pool_health>& health) const;
 
+  /// Why `pool` has the availability `cascaded` (a result of `cascade`) gives it,
+  /// naming the dependency it comes through and the root cause ("hard dependency
+  /// db is unhealthy (root cause: db)"); empty while it is available.
+  std::string explain(const std::string& pool,
+                      const std::map<std::string, availability>& cascaded) const;
+
+  /// The pools that declare `pool` as a dependency, hard or soft.
+  std::vector<std::string> dependants(const std::string& pool) const;
+
+  /// What `pool` was declared with; empty for an unknown pool.
+  std::vector<dependency> dependencies(const std::string& pool) const;
+
 private:
+  /// What an upstream pool's availability makes of a dependant through one edge.
+  static availability::level through(dependency_kind kind, availability::level upstream);
+
   std::map<std::string, std::vector<dependency>> edges_;
 };
 

@@ -91,3 +91,27 @@ TEST_CASE("the worst cause wins, and recovery flows back the same way") {
   for (const auto& [pool, av] : a)
     CHECK_MESSAGE(av == availability{}, pool);
 }
+
+TEST_CASE("the reason names the dependency the trouble comes through and its root cause") {
+  auto g = diamond();
+  auto a = g.cascade({{"auth-db", pool_health::unhealthy}});
+  CHECK(g.explain("auth-db", a) == "its own health is unhealthy");
+  CHECK(g.explain("orders-db", a) == "hard dependency auth-db is unhealthy (root cause: auth-db)");
+  CHECK(g.explain("cache", a) == "soft dependency auth-db is unhealthy (root cause: auth-db)");
+  // Through a chain, the pool between is named as unavailable.
+  CHECK(g.explain("api", a) == "hard dependency orders-db is unavailable (root cause: auth-db)");
+  a = g.cascade({{"cache", pool_health::degraded}});
+  CHECK(g.explain("api", a) == "hard dependency cache is degraded (root cause: cache)");
+  CHECK(g.explain("orders-db", a).empty());
+}
+
+TEST_CASE("dependants and dependencies are read back as declared") {
+  auto g = diamond();
+  CHECK(g.dependants("auth-db") == std::vector<std::string>{"cache", "orders-db"});
+  CHECK(g.dependants("api").empty());
+  auto deps = g.dependencies("api");
+  REQUIRE(deps.size() == 2);
+  CHECK(deps[0].pool == "orders-db");
+  CHECK(deps[1].kind == dependency_kind::hard);
+  CHECK(g.dependencies("nowhere").empty());
+}
