@@ -15,6 +15,7 @@
 #include "actors/deadline_index.hpp"
 #include "actors/deadline_timer.hpp"
 #include "actors/lease_table.hpp"
+#include "actors/pool_health_policy.hpp"
 #include "actors/pool_supervisor.hpp"
 #include "actors/waiter_queue.hpp"
 #include "messages/errors.hpp"
@@ -86,6 +87,14 @@ struct lease_reply {
 
 using waiter_list = waiter_queue<lease_reply, holder_ref>;
 
+/// How the pool stands with the registry: who hears of its changes, what it told
+/// them last, and the availability its dependencies give it.
+struct pool_standing {
+  pool_watcher_actor watcher;
+  pool_report reported;
+  availability_notice notice;
+};
+
 struct pool_data {
   static inline const char* name = "custodian.pool";
 
@@ -125,6 +134,7 @@ struct pool_data {
   uint32_t creation_failures_in_row = 0;
   std::optional<time_point> next_creation_at;
   std::mt19937_64 rng;
+  pool_standing standing;
 
   pool_data() = default;
 
@@ -140,6 +150,10 @@ struct pool_data {
 };
 
 using self_ptr = pool_impl::stateful_pointer<pool_data>;
+
+// The pool's standing in the registry; see the handlers below.
+void review_standing(self_ptr self);
+caf::error refusal_by_dependency(self_ptr self);
 
 caf::error pool_error(self_ptr self, errc code, const std::string& what) {
   return make_error(code, "pool " + self->state.cfg.name + ": " + what);
@@ -161,6 +175,7 @@ void set_state(self_ptr self, pool_state to, const std::string& reason) {
   self->state.state = to;
   publish(self, "pool_transition", "", to_string(from), to_string(to),
           nlohmann::json{{"reason", reason}}.dump());
+  review_standing(self);
 }
 
 std::string holder_name(const holder_ref& holder) {
@@ -227,6 +242,7 @@ void forget_health(self_ptr self, slot& s) {
   s.health = health_status::unknown;
   if (st.by_resource.erase(s.id) > 0 && st.checker)
     self->send(st.checker, unwatch_atom::value, s.id);
+  review_standing(self);
 }
 
 /// Ends a resource: drains it (it closes its handle) and forgets it. The pool
@@ -311,6 +327,7 @@ void on_created(self_ptr self, uint64_t slot_id) {
   serve_waiters(self);
   settle_scaling(self);
   arm_sweep(self);
+  review_standing(self);
 }
 
 void on_creation_failed(self_ptr self, uint64_t slot_id, const caf::error& err) {
@@ -326,6 +343,7 @@ void on_creation_failed(self_ptr self, uint64_t slot_id, const caf::error& err) 
   retire(self, slot_id, "creation failed: " + st.last_creation_error);
   if (st.state == pool_state::initializing && st.creating == 0)
     set_state(self, pool_state::active, "min_idle warmed with failures");
+  review_standing(self);
 }
 
 void initialize(self_ptr self, uint64_t slot_id, resource_actor handle) {
@@ -365,7 +383,8 @@ void create_resource(self_ptr self) {
 /// up to min_idle, within max_size.
 void grow(self_ptr self) {
   auto& st = self->state;
-  if (st.closing() || st.state == pool_state::error)
+  // A pool waiting for its start creates nothing yet.
+  if (st.closing() || st.state == pool_state::error || st.state == pool_state::creating)
     return;
   if (st.next_creation_at && self->clock().now() < *st.next_creation_at)
     return; // backing off after failed creations; grow_atom comes back
@@ -571,6 +590,8 @@ first_answer answer_at_once(self_ptr self) {
   if (st.closing() || st.state == pool_state::error)
     return {pool_error(self, errc::unavailable, "acquire refused: pool is " + to_string(st.state)),
             std::nullopt};
+  if (auto refused = refusal_by_dependency(self))
+    return {std::move(refused), std::nullopt};
   if (st.serving() && st.waiters.empty())
     if (auto slot_id = take_idle(self)) {
       ++st.counters.acquire_wait_histogram[0];
@@ -929,6 +950,7 @@ void on_health(self_ptr self, const health_report& report) {
     }
     revalidate_idle(self);
   }
+  review_standing(self);
 }
 
 void sweep(self_ptr self) {
@@ -1045,6 +1067,8 @@ pool_stats stats_of(self_ptr self) {
   s.idle = st.idle.size();
   s.in_use = st.leases.size();
   s.waiters = st.waiters.size();
+  s.health = st.standing.reported.health;
+  s.avail = st.standing.notice.now;
   return s;
 }
 
@@ -1072,10 +1096,92 @@ caf::result<pool_stats> resize(self_ptr self, uint32_t min_idle, uint32_t max_si
   return stats_of(self);
 }
 
+// --- standing in the registry -----------------------------------------------------
+
+pool_health_facts health_facts(const pool_data& st) {
+  pool_health_facts facts;
+  facts.state = st.state;
+  for (const auto& [id, s] : st.slots) {
+    if (s.state == slot_state::creating || s.state == slot_state::retiring)
+      continue;
+    ++facts.resources;
+    facts.unhealthy += s.health == health_status::unhealthy ? 1 : 0;
+    facts.degraded += s.health == health_status::degraded ? 1 : 0;
+  }
+  facts.creations_failing = st.creation_failures_in_row > 0;
+  return facts;
+}
+
+/// Judges the pool's own health again after a change, and tells the watcher when
+/// its state or health changed.
+void review_standing(self_ptr self) {
+  auto& st = self->state;
+  auto& reported = st.standing.reported;
+  auto facts = health_facts(st);
+  auto health = judge_pool_health(facts, st.cfg.unhealthy_share);
+  if (health == reported.health && st.state == reported.state)
+    return;
+  if (health != reported.health)
+    publish(self, "pool_health", "", to_string(reported.health), to_string(health),
+            nlohmann::json{{"resources", facts.resources},
+                           {"unhealthy", facts.unhealthy},
+                           {"degraded", facts.degraded},
+                           {"creations_failing", facts.creations_failing},
+                           {"last_creation_error", st.last_creation_error}}
+              .dump());
+  reported.state = st.state;
+  reported.health = health;
+  if (st.standing.watcher)
+    self->send(st.standing.watcher, reported);
+}
+
+caf::result<pool_report> set_watcher(self_ptr self, pool_watcher_actor watcher) {
+  self->state.standing.watcher = std::move(watcher);
+  return self->state.standing.reported;
+}
+
+/// Why an acquire is refused while a hard dependency is down; none otherwise. The
+/// pool's own trouble refuses nothing: it keeps trying, and so can recover.
+caf::error refusal_by_dependency(self_ptr self) {
+  auto& st = self->state;
+  const auto& notice = st.standing.notice;
+  if (notice.now.is != availability::level::unavailable || notice.now.root_cause == st.cfg.name)
+    return {};
+  return pool_error(self, errc::dependency_unavailable, notice.reason);
+}
+
+/// The registry's word on what the pool's dependencies make of it. Waiters are
+/// refused once a hard dependency is down; leases already out stay valid.
+void on_availability(self_ptr self, availability_notice notice) {
+  auto& st = self->state;
+  auto& current = st.standing.notice;
+  if (notice == current)
+    return;
+  publish(self, "pool_availability", "", to_string(current.now.is), to_string(notice.now.is),
+          nlohmann::json{{"root_cause", notice.now.root_cause}, {"reason", notice.reason}}.dump());
+  current = std::move(notice);
+  if (auto refused = refusal_by_dependency(self))
+    while (auto w = st.waiters.pop())
+      refuse(w->payload, refused);
+}
+
+caf::result<pool_state> start(self_ptr self) {
+  auto& st = self->state;
+  if (st.state != pool_state::creating)
+    return pool_error(self, errc::invalid_transition,
+                      to_string(st.state) + " -> " + to_string(pool_state::initializing));
+  set_state(self, pool_state::initializing, "start");
+  grow(self);
+  if (st.creating == 0)
+    set_state(self, pool_state::active, "nothing to warm");
+  return st.state;
+}
+
 pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context ctx,
-                              pool_supervisor_actor supervisor) {
+                              pool_supervisor_actor supervisor, pool_start start_mode) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
+  st.standing.reported.pool = st.cfg.name;
   st.ctx = std::move(ctx);
   st.supervisor = std::move(supervisor);
   st.counters.acquire_wait_histogram.assign(acquire_wait_bounds_us.size() + 1, 0);
@@ -1100,10 +1206,8 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
     if (msg.reason != caf::exit_reason::normal)
       self->quit(msg.reason);
   });
-  set_state(self, pool_state::initializing, "start");
-  grow(self);
-  if (st.creating == 0)
-    set_state(self, pool_state::active, "nothing to warm");
+  if (start_mode == pool_start::now)
+    start(self);
   return {
     [self](acquire_atom) { return acquire_for_actor(self, self->state.cfg.acquire_timeout); },
     [self](acquire_atom, caf::timespan timeout) { return acquire_for_actor(self, timeout); },
@@ -1133,17 +1237,23 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
     [self](sweep_atom) { sweep(self); },
     [self](deadline_atom) { on_drain_deadline(self); },
     [self](grow_atom) { grow(self); },
+    [self](start_atom) { return start(self); },
+    [self](watch_atom, const pool_watcher_actor& watcher) {
+      return set_watcher(self, watcher);
+    },
+    [self](const availability_notice& notice) { on_availability(self, notice); },
   };
 }
 
 } // namespace
 
-pool_actor spawn_pool(caf::actor_system& sys, pool_config cfg, resource_context ctx) {
+pool_actor spawn_pool(caf::actor_system& sys, pool_config cfg, resource_context ctx,
+                      pool_start start) {
   auto resource_template = cfg.resource;
   resource_template.pool = cfg.name;
   resource_template.driver = cfg.driver;
   auto supervisor = spawn_pool_supervisor(sys, std::move(resource_template), ctx);
-  return sys.spawn(pool, std::move(cfg), std::move(ctx), std::move(supervisor));
+  return sys.spawn(pool, std::move(cfg), std::move(ctx), std::move(supervisor), start);
 }
 
 } // namespace custodian

@@ -9,7 +9,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "actors/dependency_graph.hpp"
 #include "actors/health_checker.hpp"
 #include "actors/resource.hpp"
 #include "messages/pool_actor.hpp"
@@ -45,6 +47,13 @@ struct pool_config {
   /// and replaced (a leased one when it comes back), and degraded ones are handed
   /// out only when no healthy one is idle.
   std::optional<health_checker_config> health;
+  /// Pools this one needs (config `depends_on`). It starts once its hard
+  /// dependencies are active; while one of them is down its acquires fail with
+  /// `dependency_unavailable`. A soft dependency that is down only degrades it.
+  std::vector<dependency> depends_on;
+  /// The share of its resources reported unhealthy at which the pool counts as
+  /// unhealthy itself, making its hard dependants unavailable; in (0, 1].
+  double unhealthy_share = 0.5;
   /// How long drain waits for leased resources to come back.
   std::chrono::milliseconds drain_timeout{30'000};
   /// Template of every resource: init policy and timeouts (id, pool and driver are
@@ -52,7 +61,17 @@ struct pool_config {
   resource_config resource;
 };
 
-/// Spawns a pool in state `creating`; it warms `min_idle` resources, then serves.
-pool_actor spawn_pool(caf::actor_system& sys, pool_config cfg, resource_context ctx);
+/// When a pool starts warming and serving.
+enum class pool_start : uint8_t {
+  now,
+  /// On `start_atom`: the registry starts a pool once its hard dependencies are
+  /// active. Until then acquires wait in line.
+  on_request,
+};
+
+/// Spawns a pool in state `creating`; once started it warms `min_idle` resources,
+/// then serves.
+pool_actor spawn_pool(caf::actor_system& sys, pool_config cfg, resource_context ctx,
+                      pool_start start = pool_start::now);
 
 } // namespace custodian

@@ -20,6 +20,10 @@ using return_atom = caf::atom_constant<caf::atom("return")>;
 using suspend_atom = caf::atom_constant<caf::atom("suspend")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using resize_atom = caf::atom_constant<caf::atom("resize")>;
+using start_atom = caf::atom_constant<caf::atom("start")>;
+
+// Registry.
+using add_atom = caf::atom_constant<caf::atom("add")>;
 
 // Health checking.
 using watch_atom = caf::atom_constant<caf::atom("watch")>;

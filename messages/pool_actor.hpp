@@ -10,8 +10,12 @@
 #include "messages/atoms.hpp"
 #include "messages/blocking_acquire.hpp"
 #include "messages/pool_messages.hpp"
+#include "messages/registry_messages.hpp"
 
 namespace custodian {
+
+/// Hears of every change of a pool's state or own health (the registry).
+using pool_watcher_actor = caf::typed_actor<caf::reacts_to<pool_report>>;
 
 using pool_actor = caf::typed_actor<
   /// Leases an idle resource, creates one below max_size, or waits in line (FIFO)
@@ -54,6 +58,18 @@ using pool_actor = caf::typed_actor<
   /// replies `destroyed`. Waiters get `unavailable`.
   caf::replies_to<drain_atom>::with<pool_state>,
   /// Counters and gauges.
-  caf::replies_to<stats_atom>::with<pool_stats>>;
+  caf::replies_to<stats_atom>::with<pool_stats>,
+  /// Starts a pool spawned waiting for its dependencies (state `creating`, where
+  /// acquires wait in line): it warms min_idle, then serves. Replies the state it
+  /// entered; `invalid_transition` unless it was waiting.
+  caf::replies_to<start_atom>::with<pool_state>,
+  /// Sets the watcher, which gets a `pool_report` on every change of the pool's
+  /// state or own health. Replies the current report.
+  caf::replies_to<watch_atom, pool_watcher_actor>::with<pool_report>,
+  /// The pool's availability as its dependencies make it (from the registry).
+  /// While a hard dependency is down, acquires and waiters fail at once with
+  /// `dependency_unavailable` naming the root cause; leases out stay valid. Its
+  /// own trouble never refuses acquires: it keeps trying to recover.
+  caf::reacts_to<availability_notice>>;
 
 } // namespace custodian

@@ -8,7 +8,9 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "messages/pool_health.hpp"
 #include "messages/pool_state.hpp"
+#include "messages/registry_messages.hpp"
 #include "messages/resource_actor.hpp"
 
 namespace custodian {
@@ -61,6 +63,9 @@ struct pool_stats {
   /// Acquires answered with a lease, by wait: bucket i counts waits up to
   /// acquire_wait_bounds_us[i]; the last bucket, the longer ones.
   std::vector<uint64_t> acquire_wait_histogram;
+  /// Its own health, and its availability once its dependencies count.
+  pool_health health = pool_health::healthy;
+  availability avail;
 
   bool operator==(const pool_stats&) const = default;
 };
@@ -70,7 +75,8 @@ typename Inspector::result_type inspect(Inspector& f, pool_stats& x) {
   return f(caf::meta::type_name("custodian.pool_stats"), x.name, x.state, x.min_idle, x.max_size,
            x.size, x.idle, x.in_use, x.waiters, x.created, x.closed, x.creation_failures,
            x.acquired, x.timeouts, x.reclaimed, x.leaks, x.bad_releases, x.failed, x.expired,
-           x.idle_closed, x.unhealthy, x.validation_failures, x.acquire_wait_histogram);
+           x.idle_closed, x.unhealthy, x.validation_failures, x.acquire_wait_histogram, x.health,
+           x.avail);
 }
 
 } // namespace custodian

@@ -16,8 +16,11 @@
 #include "messages/pool_actor.hpp"
 #include "messages/pool_messages.hpp"
 #include "messages/pool_state.hpp"
+#include "messages/pool_health.hpp"
 #include "messages/quarantine_actor.hpp"
 #include "messages/quarantine_messages.hpp"
+#include "messages/registry_actor.hpp"
+#include "messages/registry_messages.hpp"
 #include "messages/resource_actor.hpp"
 #include "messages/resource_messages.hpp"
 #include "messages/root_actor.hpp"
@@ -39,6 +42,16 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<lease>("custodian.lease");
   cfg.add_message_type<pool_stats>("custodian.pool_stats");
   cfg.add_message_type<pool_actor>("custodian.pool_actor");
+  cfg.add_message_type<std::vector<pool_actor>>("custodian.pool_actors");
+  cfg.add_message_type<pool_health>("custodian.pool_health");
+  cfg.add_message_type<availability>("custodian.availability");
+  cfg.add_message_type<availability_notice>("custodian.availability_notice");
+  cfg.add_message_type<pool_report>("custodian.pool_report");
+  cfg.add_message_type<pool_watcher_actor>("custodian.pool_watcher_actor");
+  cfg.add_message_type<pool_summary>("custodian.pool_summary");
+  cfg.add_message_type<std::vector<pool_summary>>("custodian.pool_summaries");
+  cfg.add_message_type<drain_report>("custodian.drain_report");
+  cfg.add_message_type<registry_actor>("custodian.registry_actor");
   cfg.add_message_type<shutdown_report>("custodian.shutdown_report");
   cfg.add_message_type<health_status>("custodian.health_status");
   cfg.add_message_type<health_report>("custodian.health_report");

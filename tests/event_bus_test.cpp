@@ -5,44 +5,20 @@
 #include <vector>
 
 #include "actors/transition_table.hpp"
-#include "tests/support/deterministic_fixture.hpp"
+#include "tests/support/event_recorder.hpp"
 
 using namespace custodian;
 using namespace custodian::test;
 
 namespace {
 
-/// What a test subscriber has seen.
-struct recording {
-  std::vector<event> events;
-  uint64_t batches = 0;
-  uint64_t dropped_total = 0;
-  uint64_t subscription = 0;
-};
-
 struct bus_fixture : deterministic_fixture {
-  /// A subscriber that records every batch and acks it at once if `auto_ack`.
   event_sink_actor recorder(std::shared_ptr<recording> rec, bool auto_ack) {
-    auto sink = sys.spawn([rec, auto_ack, bus = bus](
-                            event_sink_actor::pointer self) -> event_sink_actor::behavior_type {
-      return {[=](event_batch& batch) {
-        ++rec->batches;
-        rec->dropped_total = batch.dropped_total;
-        rec->subscription = batch.subscription;
-        for (auto& ev : batch.events)
-          rec->events.push_back(std::move(ev));
-        if (auto_ack)
-          self->send(bus, ack_atom::value, batch.subscription);
-      }};
-    });
-    track(sink);
-    return sink;
+    return spawn_recorder(*this, std::move(rec), auto_ack);
   }
 
   uint64_t subscribe(event_filter filter, const event_sink_actor& sink) {
-    auto r = call<uint64_t>(bus, subscribe_atom::value, std::move(filter), sink);
-    REQUIRE(r.value);
-    return *r.value;
+    return test::subscribe(*this, std::move(filter), sink);
   }
 
   void publish(std::string kind, std::string pool = "p", std::string resource = "r") {

@@ -11,6 +11,7 @@
 #include "messages/event.hpp"
 #include "messages/health_messages.hpp"
 #include "messages/pool_messages.hpp"
+#include "messages/registry_messages.hpp"
 #include "messages/resource_messages.hpp"
 #include "messages/root_actor.hpp"
 #include "messages/type_registry.hpp"
@@ -79,6 +80,8 @@ TEST_CASE("every message type crosses the serializer unchanged") {
   ps.in_use = 3;
   ps.failed = 1;
   ps.acquire_wait_histogram = {4, 0, 1};
+  ps.health = pool_health::degraded;
+  ps.avail = {availability::level::unavailable, "db"};
   CHECK(round_trip(sys, ps) == ps);
   health_report hr{"orders-1", health_status::degraded, 2, 1'500, "ping timed out"};
   CHECK(round_trip(sys, hr) == hr);
@@ -87,6 +90,21 @@ TEST_CASE("every message type crosses the serializer unchanged") {
   auto back = round_trip(sys, err);
   CHECK(is(back, errc::invalid_transition));
   CHECK(describe(back) == "custodian::invalid_transition: resource r: ready -> idle");
+}
+
+TEST_CASE("the registry's messages cross the serializer unchanged") {
+  registered_config cfg;
+  caf::actor_system sys{cfg};
+  availability down{availability::level::unavailable, "db"};
+  availability_notice notice{down, "hard dependency db is unhealthy (root cause: db)"};
+  CHECK(round_trip(sys, notice) == notice);
+  pool_report report{"db", pool_state::error, pool_health::unhealthy};
+  CHECK(round_trip(sys, report) == report);
+  pool_summary summary{"orders", pool_state::active, pool_health::healthy, down, notice.reason};
+  std::vector<pool_summary> all{summary, summary};
+  CHECK(round_trip(sys, all) == all);
+  drain_report drained{{"orders", "db"}, {"cache"}};
+  CHECK(round_trip(sys, drained) == drained);
 }
 
 TEST_CASE("errors render by category and code, with their context") {
