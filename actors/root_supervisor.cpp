@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <memory>
-#include <type_traits>
+#include <chrono>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -25,7 +25,7 @@ struct root_state {
   // whose last handle is dropped would exit.
   event_bus_actor bus;
   std::vector<resource_actor> resources;
-  std::vector<pool_actor> pools;
+  registry_actor registry;
   std::vector<caf::actor> others;
 
   // Runs when the root ends for any reason: the tree ends with it.
@@ -35,8 +35,8 @@ struct root_state {
     };
     for (const auto& x : resources)
       stop(x);
-    for (const auto& x : pools)
-      stop(x);
+    if (registry)
+      stop(registry);
     for (const auto& x : others)
       stop(x);
     if (bus)
@@ -46,20 +46,25 @@ struct root_state {
 
 using self_ptr = root_actor::stateful_pointer<root_state>;
 
+/// How much longer than the shutdown deadline the root waits for the registry's
+/// report, which the registry sends at the deadline at the latest.
+constexpr auto registry_slack = std::chrono::milliseconds{500};
+
 /// Forgets a child that ended on its own.
 void forget(self_ptr self, const caf::actor_addr& child) {
   auto& st = self->state;
   auto gone = [&](const auto& hdl) { return hdl.address() == child; };
   st.resources.erase(std::remove_if(st.resources.begin(), st.resources.end(), gone),
                      st.resources.end());
-  st.pools.erase(std::remove_if(st.pools.begin(), st.pools.end(), gone), st.pools.end());
+  if (st.registry && gone(st.registry))
+    st.registry = registry_actor{};
   st.others.erase(std::remove_if(st.others.begin(), st.others.end(), gone), st.others.end());
 }
 
 caf::result<shutdown_report> shut_down(self_ptr self, caf::timespan deadline) {
   auto promise = self->make_response_promise<shutdown_report>();
   auto& st = self->state;
-  auto pending = std::make_shared<std::size_t>(st.resources.size() + st.pools.size());
+  auto pending = std::make_shared<std::size_t>(st.resources.size() + (st.registry ? 1 : 0));
   auto report = std::make_shared<shutdown_report>();
   // Subscribers get every event of the drain before the tree stops.
   auto finish = [self, promise, report, deadline]() mutable {
@@ -74,23 +79,25 @@ caf::result<shutdown_report> shut_down(self_ptr self, caf::timespan deadline) {
     finish();
     return promise;
   }
-  auto one_done = [pending, finish, report](bool drained) mutable {
-    ++(drained ? report->drained : report->forced);
+  auto one_done = [pending, finish, report](uint64_t drained, uint64_t forced) mutable {
+    report->drained += drained;
+    report->forced += forced;
     if (--*pending == 0)
       finish();
   };
-  // A child that cannot drain now (in use, initializing, ...) or too slowly is
+  // A resource that cannot drain now (in use, initializing, ...) or too slowly is
   // stopped with the tree; its state closes what it holds.
-  auto drain = [self, deadline, one_done](const auto& child, auto reply_tag) {
-    using reply = typename decltype(reply_tag)::type;
-    self->request(child, deadline, drain_atom::value)
-      .then([one_done](reply) mutable { one_done(true); },
-            [one_done](caf::error&) mutable { one_done(false); });
-  };
   for (auto& res : st.resources)
-    drain(res, std::type_identity<lifecycle_state>{});
-  for (auto& pool : st.pools)
-    drain(pool, std::type_identity<pool_state>{});
+    self->request(res, deadline, drain_atom::value)
+      .then([one_done](lifecycle_state) mutable { one_done(1, 0); },
+            [one_done](caf::error&) mutable { one_done(0, 1); });
+  // The registry keeps the deadline itself, stopping the pools it could not drain;
+  // the slack lets its report arrive.
+  if (st.registry)
+    self->request(st.registry, deadline + registry_slack, drain_atom::value, deadline)
+      .then(
+        [one_done](const drain_report& r) mutable { one_done(r.drained.size(), r.forced.size()); },
+        [one_done](caf::error&) mutable { one_done(0, 0); });
   return promise;
 }
 
@@ -111,9 +118,9 @@ root_actor::behavior_type root_supervisor(self_ptr self) {
       self->state.resources.push_back(std::move(res));
       return caf::ok_atom::value;
     },
-    [self](adopt_atom, pool_actor& pool) {
-      self->monitor(pool);
-      self->state.pools.push_back(std::move(pool));
+    [self](adopt_atom, registry_actor& registry) {
+      self->monitor(registry);
+      self->state.registry = std::move(registry);
       return caf::ok_atom::value;
     },
     [self](adopt_atom, caf::actor& other) {

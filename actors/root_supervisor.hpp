@@ -1,6 +1,7 @@
 #pragma once
-// The root of the supervision tree: owns the event bus and every resource the
-// runtime adds, and takes them all down on shutdown, resources drained first.
+// The root of the supervision tree: owns the event bus, the registry of pools and
+// every resource the runtime adds, and takes them all down on shutdown, drained
+// first.
 
 #include "messages/root_actor.hpp"
 

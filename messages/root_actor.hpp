@@ -11,14 +11,14 @@
 
 #include "messages/atoms.hpp"
 #include "messages/event_bus_actor.hpp"
-#include "messages/pool_actor.hpp"
+#include "messages/registry_actor.hpp"
 #include "messages/resource_actor.hpp"
 
 namespace custodian {
 
-/// How a shutdown went: children (resources and pools) that drained in time, and
-/// children that were stopped without draining (their handles are closed by
-/// their blocking workers all the same).
+/// How a shutdown went: children (resources and the registry's pools) that drained
+/// in time, and children that were stopped without draining (their handles are
+/// closed by their blocking workers all the same).
 struct shutdown_report {
   uint64_t drained = 0;
   uint64_t forced = 0;
@@ -36,12 +36,14 @@ using root_actor = caf::typed_actor<
   /// Adopts a resource into the tree: the root monitors it, keeps its handle,
   /// drains it at shutdown and stops it when the tree stops.
   caf::replies_to<adopt_atom, resource_actor>::with<caf::ok_atom>,
-  /// Adopts a pool into the tree, as for a resource.
-  caf::replies_to<adopt_atom, pool_actor>::with<caf::ok_atom>,
+  /// Adopts the registry into the tree: the root monitors it, drains its pools (in
+  /// reverse dependency order) at shutdown and stops it when the tree stops.
+  caf::replies_to<adopt_atom, registry_actor>::with<caf::ok_atom>,
   /// Adopts any other actor (event sinks, helpers): stopped when the tree stops.
   caf::replies_to<adopt_atom, caf::actor>::with<caf::ok_atom>,
-  /// Drains every pool and resource in parallel, waiting at most the given time, replies
-  /// the report and stops the whole tree.
+  /// Drains every resource, and the registry's pools in reverse dependency order, in
+  /// parallel, waiting at most the given time; replies the report and stops the
+  /// whole tree.
   caf::replies_to<shutdown_atom, caf::timespan>::with<shutdown_report>>;
 
 } // namespace custodian

@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 
 #include "actors/blocking_executor.hpp"
+#include "actors/registry.hpp"
 #include "actors/root_supervisor.hpp"
 #include "messages/errors.hpp"
 #include "messages/type_registry.hpp"
@@ -31,6 +32,12 @@ public:
 /// Bound of the runtime's own requests to its actors (startup, subscriptions).
 constexpr auto control_timeout = std::chrono::seconds{10};
 
+/// An error as the facade throws it: with its code, `unavailable` if it has none.
+lease_error to_lease_error(const caf::error& err) {
+  auto code = err.category() == error_category ? static_cast<errc>(err.code()) : errc::unavailable;
+  return lease_error(code, "custodian runtime: " + describe(err));
+}
+
 template <class T, class Handle, class... Ts>
 T ask(caf::actor_system& sys, const Handle& dest, Ts&&... xs) {
   caf::scoped_actor self{sys};
@@ -40,7 +47,7 @@ T ask(caf::actor_system& sys, const Handle& dest, Ts&&... xs) {
     .receive([&](T& value) { result = std::move(value); },
              [&](caf::error& err) { failure = std::move(err); });
   if (failure)
-    throw std::runtime_error("custodian runtime: " + describe(failure));
+    throw to_lease_error(failure);
   return result;
 }
 
@@ -65,9 +72,13 @@ struct runtime::impl {
   std::shared_ptr<thread_pool_executor> executor;
   root_actor root;
   event_bus_actor bus;
+  registry_actor registry;
   std::optional<shutdown_report> report;
-  mutable std::mutex pools_mtx;
-  std::map<std::string, pool_actor> pools;
+  /// Pool handles the registry gave out: the blocking acquire looks its pool up
+  /// here instead of asking the registry (a round trip from a thread) every time.
+  /// A pool keeps its handle for as long as it lives.
+  mutable std::mutex handles_mtx;
+  mutable std::map<std::string, pool_actor> handles;
 
   /// Owns an actor system made from `c`.
   explicit impl(runtime_config c)
@@ -86,12 +97,21 @@ struct runtime::impl {
         root(spawn_root_supervisor(sys)) {
     try {
       bus = ask<event_bus_actor>(sys, root, caf::get_atom::value);
+      registry = spawn_registry(sys, resource_context{executor, bus});
+      ask<caf::ok_atom>(sys, root, adopt_atom::value, registry);
     } catch (...) {
       // ~actor_system would wait forever for a live tree.
       caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+      if (registry)
+        caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
       wait_for_tree();
       throw;
     }
+  }
+
+  void remember(const std::string& name, const pool_actor& handle) const {
+    std::lock_guard<std::mutex> guard{handles_mtx};
+    handles.insert_or_assign(name, handle);
   }
 
   /// Waits until every actor of the tree has ended. An owned system waits for all
@@ -134,6 +154,10 @@ event_bus_actor runtime::events() const {
   return impl_->bus;
 }
 
+registry_actor runtime::registry() const {
+  return impl_->registry;
+}
+
 resource_actor runtime::add_resource(resource_config cfg) {
   if (impl_->report)
     throw std::logic_error("custodian runtime: add_resource after shutdown");
@@ -144,28 +168,40 @@ resource_actor runtime::add_resource(resource_config cfg) {
 }
 
 pool_actor runtime::add_pool(pool_config cfg) {
+  std::vector<pool_config> one;
+  one.push_back(std::move(cfg));
+  return add_pools(std::move(one)).front();
+}
+
+std::vector<pool_actor> runtime::add_pools(std::vector<pool_config> cfgs) {
   if (impl_->report)
     throw std::logic_error("custodian runtime: add_pool after shutdown");
-  std::lock_guard<std::mutex> guard{impl_->pools_mtx};
-  auto name = cfg.name;
-  if (impl_->pools.count(name) > 0)
-    throw lease_error(errc::bad_config, "custodian runtime: a pool named " + name + " exists");
-  auto pool = spawn_pool(impl_->sys, std::move(cfg), resource_context{impl_->executor, impl_->bus});
-  ask<caf::ok_atom>(impl_->sys, impl_->root, adopt_atom::value, pool);
-  impl_->pools.emplace(name, pool);
-  return pool;
+  std::vector<std::string> names;
+  for (const auto& c : cfgs)
+    names.push_back(c.name);
+  auto added = ask<std::vector<pool_actor>>(
+    impl_->sys, impl_->registry, add_atom::value,
+    std::make_shared<const std::vector<pool_config>>(std::move(cfgs)));
+  for (std::size_t i = 0; i < added.size(); ++i)
+    impl_->remember(names[i], added[i]);
+  return added;
 }
 
 pool_actor runtime::pool(const std::string& name) const {
-  std::lock_guard<std::mutex> guard{impl_->pools_mtx};
-  auto i = impl_->pools.find(name);
-  if (i == impl_->pools.end())
-    throw lease_error(errc::not_found, "custodian runtime: no pool named " + name);
-  return i->second;
+  auto found = ask<pool_actor>(impl_->sys, impl_->registry, caf::get_atom::value, name);
+  impl_->remember(name, found);
+  return found;
 }
 
 scoped_lease runtime::acquire(const std::string& name, std::chrono::milliseconds timeout) {
-  auto target = pool(name);
+  auto target = [&] {
+    {
+      std::lock_guard<std::mutex> guard{impl_->handles_mtx};
+      if (auto i = impl_->handles.find(name); i != impl_->handles.end())
+        return i->second;
+    }
+    return pool(name);
+  }();
   static thread_local const std::string thread_name = [] {
     std::ostringstream out;
     out << "thread " << std::this_thread::get_id();
@@ -176,12 +212,8 @@ scoped_lease runtime::acquire(const std::string& name, std::chrono::milliseconds
                  std::make_shared<acquire_completion>(slot, thread_name));
   // The pool answers by the deadline, or its completion reports it gone.
   slot->wait();
-  if (!slot->ok()) {
-    auto code = slot->error().category() == error_category
-                  ? static_cast<errc>(slot->error().code())
-                  : errc::unavailable;
-    throw lease_error(code, describe(slot->error()));
-  }
+  if (!slot->ok())
+    throw to_lease_error(slot->error());
   return scoped_lease{std::move(target), std::move(slot->granted()),
                       std::move(slot->connection())};
 }

@@ -8,11 +8,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "actors/pool.hpp"
 #include "actors/resource.hpp"
 #include "messages/event.hpp"
 #include "messages/event_bus_actor.hpp"
+#include "messages/registry_actor.hpp"
 #include "messages/resource_actor.hpp"
 #include "messages/root_actor.hpp"
 #include "messages/type_registry.hpp"
@@ -71,29 +73,40 @@ public:
   caf::actor_system& system();
   blocking_executor& executor();
   event_bus_actor events() const;
+  /// The registry of the runtime's pools, for actor-native requests.
+  registry_actor registry() const;
 
   /// Spawns a resource actor (state `created`) under the root supervisor.
   resource_actor add_resource(resource_config cfg);
 
-  /// Spawns a pool under the root supervisor; it warms min_idle resources.
-  /// Throws `lease_error` (`bad_config`) if a pool of that name exists.
+  /// Adds a pool to the registry; it warms min_idle resources once every pool it
+  /// depends on hard is active (acquires wait in line until then). Throws
+  /// `lease_error` (`bad_config`) naming what is wrong: a taken name, an unknown
+  /// dependency, a cycle.
   pool_actor add_pool(pool_config cfg);
 
-  /// The pool named `name`, for actor-native requests; `lease_error`
-  /// (`not_found`) if there is none.
+  /// Adds pools that may depend on each other, validated as a whole: on a
+  /// `bad_config` none of them is added. Returns their handles in order.
+  std::vector<pool_actor> add_pools(std::vector<pool_config> cfgs);
+
+  /// The pool named `name` as the registry has it, for actor-native requests;
+  /// `lease_error`: `not_found` if there is none, `unavailable` if it ended.
   pool_actor pool(const std::string& name) const;
 
   /// Leases a resource of pool `name` for a thread that is not an actor, waiting up
   /// to `timeout` in line. Throws `lease_error`: `not_found` (no such pool),
   /// `timeout` (with the pool's last creation error, if any), `unavailable`
-  /// (draining, shut down). Never call it from an actor: it blocks the thread.
+  /// (draining, shut down), `dependency_unavailable` (a hard dependency of the pool
+  /// is down; the message names the root cause). Never call it from an actor: it
+  /// blocks the thread.
   scoped_lease acquire(const std::string& name, std::chrono::milliseconds timeout);
 
   /// Calls `handler` with every batch of matching events, on a scheduler thread:
   /// keep it short. Returns the subscription id.
   uint64_t on_events(event_filter filter, std::function<void(const event_batch&)> handler);
 
-  /// Drains every resource (bounded by `shutdown_timeout`), stops every actor,
+  /// Drains every resource and pool, pools in reverse dependency order (bounded by
+  /// `shutdown_timeout`), stops every actor,
   /// waits for them and for the blocking workers. Idempotent; the report of the
   /// first call is returned again.
   shutdown_report shutdown();

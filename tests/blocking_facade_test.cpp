@@ -193,3 +193,68 @@ TEST_CASE("a connection that breaks in use ends the lease and its resource is re
   rt.shutdown();
   CHECK(sim->open_connections() == 0);
 }
+
+TEST_CASE("a thread's acquire fails fast while a hard dependency is down, and works once it is back") {
+  auto sim = std::make_shared<drivers::sim_driver>();
+  auto backend = std::make_shared<drivers::sim_driver>();
+  drivers::sim_script refused;
+  refused.fail_connects = 1'000'000;
+  backend->set_default_script(refused);
+  runtime rt;
+  auto db = small_pool(backend, 1, 1);
+  db.name = "db";
+  db.resource.init.max_retries = 0;
+  db.resource.init.backoff.max = 10ms;
+  auto orders = small_pool(sim, 1, 1);
+  orders.depends_on = {{"db", dependency_kind::hard}};
+  auto pools = rt.add_pools({db, orders});
+  using level = availability::level;
+  await_stats(rt, pools[1], [](const pool_stats& s) { return s.avail.is == level::unavailable; });
+  try {
+    rt.acquire("orders", 1s);
+    FAIL("expected a lease_error");
+  } catch (const lease_error& e) {
+    CHECK(e.code() == errc::dependency_unavailable);
+    CHECK(std::string{e.what()}.find("hard dependency db is unhealthy (root cause: db)") !=
+          std::string::npos);
+  }
+  backend->set_default_script({});
+  await_stats(rt, pools[1], [](const pool_stats& s) { return s.avail.is == level::available; });
+  auto lease = rt.acquire("orders", 1s);
+  CHECK(lease.pool() == "orders");
+  lease.release();
+  auto report = rt.shutdown();
+  CHECK(report.drained == 2);
+  CHECK(sim->open_connections() == 0);
+  CHECK(backend->open_connections() == 0);
+}
+
+TEST_CASE("pools added together are validated together: a cycle adds none of them") {
+  auto sim = std::make_shared<drivers::sim_driver>();
+  runtime rt;
+  auto a = small_pool(sim, 0, 1);
+  a.name = "a";
+  a.depends_on = {{"b", dependency_kind::hard}};
+  auto b = small_pool(sim, 0, 1);
+  b.name = "b";
+  b.depends_on = {{"a", dependency_kind::soft}};
+  CHECK(code_of([&] { rt.add_pools({a, b}); }) == errc::bad_config);
+  CHECK(code_of([&] { rt.pool("b"); }) == errc::not_found);
+  b.depends_on.clear();
+  auto added = rt.add_pools({a, b});
+  CHECK(rt.pool("a") == added[0]);
+  std::vector<std::string> order;
+  {
+    caf::scoped_actor self{rt.system()};
+    self->request(rt.registry(), bound, status_atom::value)
+      .receive(
+        [&](const std::vector<pool_summary>& all) {
+          for (const auto& s : all)
+            order.push_back(s.name);
+        },
+        [&](caf::error& err) { FAIL(describe(err)); });
+  }
+  CHECK(order == std::vector<std::string>{"b", "a"}); // start order
+  CHECK(rt.shutdown().drained == 2);
+  CHECK(sim->open_connections() == 0);
+}
