@@ -394,6 +394,11 @@ void grow(self_ptr self) {
     create_resource(self);
     ++live;
   }
+  // Creations failed and nothing is left: one more is tried on the backoff even
+  // without demand, since the pool counts as unhealthy until one succeeds and its
+  // dependants refuse their acquires meanwhile.
+  if (st.creation_failures_in_row > 0 && live == 0 && st.cfg.max_size > 0)
+    create_resource(self);
 }
 
 /// A pool scaling after a resize is active again once it is within its bounds.

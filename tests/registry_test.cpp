@@ -103,7 +103,9 @@ struct registry_fixture : pool_fixture {
   /// Moves the clock in steps, running everything, until `done` (bounded).
   template <class Predicate>
   bool advance_until(Predicate done) {
-    for (int i = 0; i < 200 && !done(); ++i) {
+    for (int i = 0; i < 200; ++i) {
+      if (done())
+        return true;
       advance(100ms);
       settle();
     }
@@ -238,6 +240,31 @@ TEST_CASE_FIXTURE(registry_fixture,
     CHECK(availability_changes(name) ==
           std::vector<std::string>{"available>unavailable:c", "unavailable>available:"});
   CHECK(first("pool_health", "c", "unhealthy") < first("pool_availability", "b", "unavailable"));
+}
+
+TEST_CASE_FIXTURE(registry_fixture,
+                  "a pool without min_idle whose creations failed recovers without demand") {
+  backend->set_default_script(down());
+  auto db = pool_named("db", {}, backend);
+  db.min_idle = 0;
+  auto pools = add_all({db, pool_named("api", {on("db")})});
+  CHECK(available(summary_of("api")));
+  // One acquire finds the backend down; it times out, and nobody asks db again.
+  auto holder = make_sender();
+  auto pending = ask_from(holder, pools.at("db"), acquire_atom::value);
+  reply<lease> refused;
+  REQUIRE(advance_until([&] {
+    refused = take<lease>(pending);
+    return refused.answered();
+  }));
+  CHECK(refused.failed_with(errc::timeout));
+  CHECK(summary_of("db").health == pool_health::unhealthy);
+  CHECK(try_acquire(pools.at("api")).failed_with(errc::dependency_unavailable));
+  // The backend comes back while no creation is under way.
+  REQUIRE(advance_until([&] { return stats(pools.at("db")).size == 0; }));
+  backend->set_default_script({});
+  REQUIRE(advance_until([&] { return available(summary_of("api")); }));
+  CHECK(summary_of("db").health == pool_health::healthy);
 }
 
 TEST_CASE_FIXTURE(registry_fixture,
