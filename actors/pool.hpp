@@ -11,6 +11,7 @@
 #include <string>
 
 #include "actors/health_checker.hpp"
+#include "actors/quarantine.hpp"
 #include "actors/resource.hpp"
 #include "messages/pool_actor.hpp"
 
@@ -45,6 +46,16 @@ struct pool_config {
   /// and replaced (a leased one when it comes back), and degraded ones are handed
   /// out only when no healthy one is idle.
   std::optional<health_checker_config> health;
+  /// Counts each resource's consecutive failures (init, ping, exec, a failed
+  /// probe) when set. Below `consecutive_failures` a failed resource is probed in
+  /// place (initialized again if broken) and is back in line if it works; at the
+  /// threshold it is ejected into the pool's quarantine, which tries to recover it
+  /// on its backoff schedule and gives it up after `max_attempts` (the pool then
+  /// replaces it). Beyond `max_ejection_percent` it stays in the pool as degraded
+  /// if it still answers, else it is replaced. A clean return, a successful exec
+  /// through the pool or a healthy report resets the count. Without it a failed
+  /// resource is replaced at once; operators can still quarantine by hand.
+  std::optional<quarantine_config> quarantine;
   /// How long drain waits for leased resources to come back.
   std::chrono::milliseconds drain_timeout{30'000};
   /// Template of every resource: init policy and timeouts (id, pool and driver are

@@ -27,6 +27,7 @@ using unwatch_atom = caf::atom_constant<caf::atom("unwatch")>;
 
 // Quarantine.
 using eject_atom = caf::atom_constant<caf::atom("eject")>;
+using quarantine_atom = caf::atom_constant<caf::atom("quarantine")>;
 
 // Queries.
 using status_atom = caf::atom_constant<caf::atom("status")>;

@@ -78,6 +78,8 @@ TEST_CASE("every message type crosses the serializer unchanged") {
   ps.max_size = 8;
   ps.in_use = 3;
   ps.failed = 1;
+  ps.quarantined = 2;
+  ps.reinstated = 5;
   ps.acquire_wait_histogram = {4, 0, 1};
   CHECK(round_trip(sys, ps) == ps);
   health_report hr{"orders-1", health_status::degraded, 2, 1'500, "ping timed out"};
