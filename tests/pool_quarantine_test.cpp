@@ -224,3 +224,33 @@ TEST_CASE_FIXTURE(pool_fixture, "a pool drains with resources in quarantine") {
   CHECK(s.quarantined == 0);
   CHECK(entries(*this, p).empty());
 }
+
+TEST_CASE_FIXTURE(pool_fixture, "failed health probes count as failures in a row") {
+  auto c = with_quarantine(pool_cfg(2, 2), 3);
+  health_checker_config h;
+  h.policy.interval = 1'000ms;
+  h.policy.jitter = 0.0;
+  h.policy.unhealthy_threshold = 2;
+  h.timeout = 500ms;
+  c.health = h;
+  drivers::sim_script dead;
+  dead.ping_pattern = "-";
+  sim->set_script("orders-1", dead);
+  auto p = make_pool(c);
+  advance(1'000ms);
+  settle();
+  CHECK(stats(p).quarantined == 0); // one failed probe is below the health threshold
+  // The second makes it unhealthy (two failures); the probe in place is the third.
+  advance(1'000ms);
+  settle();
+  auto s = stats(p);
+  CHECK(s.quarantined == 1);
+  CHECK(s.unhealthy == 0); // ejected, not retired
+  CHECK(acquire(p).granted.resource == "orders-2");
+  // Its pings keep failing: after two attempts it is given up and replaced.
+  pass(*this, 1'000ms);
+  s = stats(p);
+  CHECK(s.quarantined == 0);
+  CHECK(s.closed == 1);
+  CHECK(s.created == 3);
+}
