@@ -78,6 +78,9 @@ struct slot {
   time_point last_good;
   /// Failures in a row (with a quarantine config): at the threshold it is ejected.
   uint32_t failures = 0;
+  /// Kept in as degraded because the quarantine was full: healthy again once it
+  /// works (its failures in a row are reset).
+  bool degraded_by_failures = false;
   /// Its actor ended: nothing can be probed, it can only be forgotten.
   bool ended = false;
   /// An operator asked to quarantine it while it was leased (why): done on return.
@@ -239,6 +242,19 @@ void eject(self_ptr self, uint64_t slot_id, const std::string& reason);
 void grow(self_ptr self);
 void check_drained(self_ptr self);
 void settle_scaling(self_ptr self);
+
+/// A resource worked: its failures in a row start again from zero, and a
+/// resource kept in as degraded for them is no longer.
+void clear_failures(pool_data& st, slot& s) {
+  s.failures = 0;
+  if (s.degraded_by_failures) {
+    s.degraded_by_failures = false;
+    if (s.health == health_status::degraded) {
+      --st.degraded;
+      s.health = health_status::unknown;
+    }
+  }
+}
 
 /// Stops probing a slot's resource.
 void forget_health(self_ptr self, slot& s) {
@@ -704,7 +720,7 @@ void give_back(self_ptr self, uint64_t slot_id) {
   s.state = slot_state::idle;
   s.idle_since = now;
   s.last_good = now;
-  s.failures = 0; // its holder found nothing wrong
+  clear_failures(st, s); // its holder found nothing wrong
   st.idle.push_back(slot_id);
   serve_waiters(self);
   if (st.cfg.idle_timeout.count() > 0)
@@ -877,6 +893,7 @@ void mark_degraded(pool_data& st, slot& s) {
   if (s.health != health_status::degraded)
     ++st.degraded;
   s.health = health_status::degraded;
+  s.degraded_by_failures = true;
 }
 
 /// A resource failed (not in use any more). Without a quarantine config it is
@@ -897,6 +914,9 @@ void on_failure(self_ptr self, uint64_t slot_id, const std::string& reason) {
   } else if (may_eject(policy, st.live(), quarantined(st))) {
     eject(self, slot_id, reason);
   } else {
+    // Probed afresh: the checker's first pass reports it healthy again.
+    forget_health(self, s);
+    watch_health(self, slot_id);
     mark_degraded(st, s);
     recover_in_place(self, slot_id, reason + " (quarantine full)", true);
   }
@@ -922,7 +942,7 @@ void on_quarantine_outcome(self_ptr self, const quarantine_outcome& outcome) {
     return;
   }
   ++st.counters.reinstated;
-  st.slots.at(*slot_id).failures = 0;
+  clear_failures(st, st.slots.at(*slot_id));
   publish(self, "resource_reinstated", outcome.resource, "", "", detail);
   watch_health(self, *slot_id);
   back_in_line(self, *slot_id, slot_state::quarantined);
@@ -1031,7 +1051,7 @@ void end_exec(self_ptr self, uint64_t slot_id, const std::optional<std::string>&
   if (auto i = self->state.slots.find(slot_id); i != self->state.slots.end()) {
     i->second.exec_in_flight = false;
     if (!broke)
-      i->second.failures = 0;
+      clear_failures(self->state, i->second);
   }
   if (broke)
     fail_slot(self, slot_id, *broke);
@@ -1155,7 +1175,7 @@ void on_health(self_ptr self, const health_report& report) {
                          {"last_error", report.last_error}}
             .dump());
   if (report.status == health_status::healthy)
-    s.failures = 0;
+    clear_failures(st, s);
   if (report.status == health_status::unhealthy) {
     if (s.state == slot_state::idle) {
       if (!st.cfg.quarantine)

@@ -133,7 +133,10 @@ TEST_CASE_FIXTURE(pool_fixture, "beyond max_ejection_percent a failing resource 
   CHECK(s.degraded == 1);
   CHECK(s.idle == 1);
   sim->set_script(b.granted.resource, {});
-  CHECK(acquire(p).granted.resource == b.granted.resource);
+  auto again = acquire(p);
+  CHECK(again.granted.resource == b.granted.resource);
+  CHECK(exec_on(*this, p, again.granted.id).value);
+  CHECK(stats(p).degraded == 0); // it works again
 }
 
 TEST_CASE_FIXTURE(pool_fixture, "a degraded resource that no longer answers is replaced") {
