@@ -108,14 +108,6 @@ struct chaos_fixture : pool_fixture {
 
   bool chance(double p) { return std::bernoulli_distribution{p}(rng); }
 
-  /// Stats without running blocking jobs (they may be hanging on purpose).
-  pool_stats peek(const pool_actor& p) {
-    auto pending = ask(p, stats_atom::value);
-    run();
-    auto r = take<pool_stats>(pending);
-    REQUIRE(r.value);
-    return *r.value;
-  }
 
   void follow_events() {
     for (; seen < rec->events.size(); ++seen) {
@@ -293,7 +285,7 @@ struct chaos_fixture : pool_fixture {
 
   void check_invariants() {
     for (std::size_t i = 0; i < pools.size(); ++i) {
-      auto s = peek(pools[i]);
+      auto s = peek<pool_stats>(pools[i], stats_atom::value);
       CHECK_MESSAGE(s.in_use + s.idle + s.quarantined <= s.max_size,
                     s.name << ": " << s.in_use << " in use, " << s.idle << " idle, "
                            << s.quarantined << " in quarantine, max " << s.max_size);
@@ -381,7 +373,7 @@ TEST_CASE_FIXTURE(chaos_fixture, "chaos: random faults under load keep every inv
   // Back to service within a bounded number of probe intervals.
   pass(20 * probe_interval);
   for (const auto& p : pools) {
-    auto s = peek(p);
+    auto s = peek<pool_stats>(p, stats_atom::value);
     INFO(s.name);
     CHECK(s.state == pool_state::active);
     CHECK(s.quarantined == 0);
@@ -395,7 +387,7 @@ TEST_CASE_FIXTURE(chaos_fixture, "chaos: random faults under load keep every inv
   // The run did exercise what it claims to.
   uint64_t ejections = 0, reinstated = 0, failed = 0;
   for (const auto& p : pools) {
-    auto s = peek(p);
+    auto s = peek<pool_stats>(p, stats_atom::value);
     ejections += s.ejections;
     reinstated += s.reinstated;
     failed += s.failed;
