@@ -45,5 +45,8 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using spawn_atom = caf::atom_constant<caf::atom("spawn")>;
+using start_atom = caf::atom_constant<caf::atom("start")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using children_atom = caf::atom_constant<caf::atom("children")>;
 
 } // namespace custodian
