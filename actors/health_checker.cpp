@@ -63,13 +63,16 @@ void schedule(self_ptr self, watched& w) {
   arm(self);
 }
 
-/// A probe ended; `passed` is empty when it did not count (the resource was busy).
-void record(self_ptr self, const std::string& id, std::optional<bool> passed, uint64_t latency_us,
-            std::string error) {
+/// A probe of watch `key` ended; `passed` is empty when it did not count (the
+/// resource was busy).
+void record(self_ptr self, const std::string& id, uint64_t key, std::optional<bool> passed,
+            uint64_t latency_us, std::string error) {
   auto& st = self->state;
   auto i = st.resources.find(id);
-  if (i == st.resources.end())
-    return; // unwatched meanwhile
+  // Unwatched meanwhile, perhaps watched again: a probe of an earlier watch is
+  // not this one's to record or reschedule.
+  if (i == st.resources.end() || i->second.key != key)
+    return;
   auto& w = i->second;
   w.probing = false;
   if (passed) {
@@ -93,13 +96,15 @@ void probe(self_ptr self, const std::string& id) {
   w.probing = true;
   self->request(w.handle, caf::timespan{self->state.cfg.timeout}, ping_atom::value)
     .then(
-      [self, id](const ping_result& r) { record(self, id, true, r.latency_us, {}); },
-      [self, id](caf::error& err) {
+      [self, id, key = w.key](const ping_result& r) {
+        record(self, id, key, true, r.latency_us, {});
+      },
+      [self, id, key = w.key](caf::error& err) {
         // Leased, initializing or in a call: not a failure of the resource.
         if (is(err, errc::invalid_transition) || is(err, errc::unavailable))
-          record(self, id, std::nullopt, 0, {});
+          record(self, id, key, std::nullopt, 0, {});
         else
-          record(self, id, false, 0, describe(err));
+          record(self, id, key, false, 0, describe(err));
       });
 }
 

@@ -17,6 +17,7 @@
 #include "actors/lease_table.hpp"
 #include "actors/pool_health_policy.hpp"
 #include "actors/pool_supervisor.hpp"
+#include "actors/recovery_probe.hpp"
 #include "actors/waiter_queue.hpp"
 #include "messages/errors.hpp"
 
@@ -32,6 +33,8 @@ using grow_atom = caf::atom_constant<caf::atom("grow")>;
 using pool_impl = pool_actor::extend<
   /// A resource's health status changed (from the pool's health checker).
   caf::reacts_to<health_report>,
+  /// What became of a resource the pool put in quarantine.
+  caf::reacts_to<quarantine_outcome>,
   /// The earliest deadline (waiter, lease TTL, lifetime, idle timeout) may have passed.
   caf::reacts_to<sweep_atom>,
   /// The drain timeout has passed.
@@ -44,7 +47,15 @@ using time_point = std::chrono::steady_clock::time_point;
 /// Why a lease past its TTL was taken back; its late return is reported as a leak.
 const std::string leak_reason = "leaked: held past lease_ttl_ms";
 
-enum class slot_state : uint8_t { creating, idle, validating, leased, retiring };
+enum class slot_state : uint8_t {
+  creating,
+  idle,
+  validating,  ///< idle, being checked before it is handed out again
+  leased,
+  recovering,  ///< failed; probed in place (initialized again if broken)
+  quarantined, ///< held by the quarantine, never handed out
+  retiring,
+};
 
 /// One resource of the pool.
 struct slot {
@@ -66,6 +77,15 @@ struct slot {
   /// When it was last known to work (created, returned, checked): a check on
   /// acquire is skipped within the bypass window after it.
   time_point last_good;
+  /// Failures in a row (with a quarantine config): at the threshold it is ejected.
+  uint32_t failures = 0;
+  /// Kept in as degraded because the quarantine was full: healthy again once it
+  /// works (its failures in a row are reset).
+  bool degraded_by_failures = false;
+  /// Its actor ended: nothing can be probed, it can only be forgotten.
+  bool ended = false;
+  /// An operator asked to quarantine it while it was leased (why): done on return.
+  std::string quarantine_on_return;
 };
 
 /// Who holds a lease or waits for one: an actor, or a thread using the blocking
@@ -104,6 +124,8 @@ struct pool_data {
   pool_supervisor_actor supervisor;
   /// Probes the resources; null without a health config.
   health_checker_actor checker;
+  /// Holds ejected resources and tries to recover them; spawned on first use.
+  quarantine_actor quarantine;
   /// Slot ids by resource id, for health reports.
   std::map<std::string, uint64_t> by_resource;
   /// Idle or leased slots reported degraded: while there are any, acquire looks
@@ -230,9 +252,24 @@ void refuse(lease_reply& reply, caf::error err) {
 // --- resources ------------------------------------------------------------------
 
 void serve_waiters(self_ptr self);
+void on_failure(self_ptr self, uint64_t slot_id, const std::string& reason);
+void eject(self_ptr self, uint64_t slot_id, const std::string& reason);
 void grow(self_ptr self);
 void check_drained(self_ptr self);
 void settle_scaling(self_ptr self);
+
+/// A resource worked: its failures in a row start again from zero, and a
+/// resource kept in as degraded for them is no longer.
+void clear_failures(pool_data& st, slot& s) {
+  s.failures = 0;
+  if (s.degraded_by_failures) {
+    s.degraded_by_failures = false;
+    if (s.health == health_status::degraded) {
+      --st.degraded;
+      s.health = health_status::unknown;
+    }
+  }
+}
 
 /// Stops probing a slot's resource.
 void forget_health(self_ptr self, slot& s) {
@@ -245,6 +282,14 @@ void forget_health(self_ptr self, slot& s) {
   review_standing(self);
 }
 
+/// Ends the quarantine's attempts on a resource the pool lets go of; the outcome
+/// it sends back then finds the resource gone and is ignored.
+void drop_from_quarantine(self_ptr self, const slot& s) {
+  if (s.state == slot_state::quarantined && self->state.quarantine)
+    self->request(self->state.quarantine, caf::infinite, release_atom::value, s.id)
+      .then([](caf::ok_atom) {}, [](caf::error&) {});
+}
+
 /// Ends a resource: drains it (it closes its handle) and forgets it. The pool
 /// refills to min_idle at once, not at the next sweep.
 void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
@@ -252,6 +297,7 @@ void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
   auto i = st.slots.find(slot_id);
   if (i == st.slots.end() || i->second.state == slot_state::retiring)
     return;
+  drop_from_quarantine(self, i->second);
   i->second.state = slot_state::retiring;
   ++st.retiring;
   std::erase(st.idle, slot_id);
@@ -301,6 +347,17 @@ time_point lifetime_end(self_ptr self, time_point now) {
          std::chrono::duration_cast<caf::timespan>(lifetime * draw(st.rng));
 }
 
+/// Starts probing a slot's resource, if the pool has health checks.
+void watch_health(self_ptr self, uint64_t slot_id) {
+  auto& st = self->state;
+  if (!st.checker)
+    return;
+  auto& s = st.slots.at(slot_id);
+  st.by_resource.emplace(s.id, slot_id);
+  self->request(st.checker, caf::infinite, watch_atom::value, s.id, s.handle)
+    .then([](caf::ok_atom) {}, [](caf::error&) {});
+}
+
 void on_created(self_ptr self, uint64_t slot_id) {
   auto& st = self->state;
   --st.creating;
@@ -317,11 +374,7 @@ void on_created(self_ptr self, uint64_t slot_id) {
   if (i->second.retire_at != time_point::max())
     st.lifetimes.add(i->second.retire_at, slot_id);
   st.idle.push_back(slot_id);
-  if (st.checker) {
-    st.by_resource.emplace(i->second.id, slot_id);
-    self->request(st.checker, caf::infinite, watch_atom::value, i->second.id, i->second.handle)
-      .then([](caf::ok_atom) {}, [](caf::error&) {});
-  }
+  watch_health(self, slot_id);
   if (st.state == pool_state::initializing && st.creating == 0)
     set_state(self, pool_state::active, "min_idle warmed");
   serve_waiters(self);
@@ -521,27 +574,37 @@ void check_then_grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_
     grant(self, slot_id, std::move(holder), reply);
     return true;
   };
+  // The requester waits in line again (until its deadline) when the resource
+  // failed its check or was taken out meanwhile (drained, quarantined).
+  auto wait_again = [self, holder, reply, deadline]() mutable {
+    auto& st = self->state;
+    auto now = self->clock().now();
+    if (deadline <= now) {
+      ++st.counters.timeouts;
+      refuse(reply, timeout_error(self));
+      return;
+    }
+    enqueue(self, deadline - now, std::move(holder), std::move(reply));
+    serve_waiters(self);
+  };
   self->request(s.handle, caf::timespan{st.cfg.health->timeout}, ping_atom::value)
-    .then([hand_over](const ping_result&) mutable { hand_over(); },
-          [self, slot_id, holder, reply, deadline, hand_over](caf::error& err) mutable {
-            // Busy (a health probe is running) is no verdict: the probe decides.
-            if ((is(err, errc::unavailable) || is(err, errc::invalid_transition)) && hand_over())
-              return;
-            auto& st = self->state;
-            if (auto i = st.slots.find(slot_id);
-                i != st.slots.end() && i->second.state == slot_state::validating) {
-              ++st.counters.validation_failures;
-              retire(self, slot_id, "failed its check on acquire: " + describe(err));
-            }
-            auto now = self->clock().now();
-            if (deadline <= now) {
-              ++st.counters.timeouts;
-              refuse(reply, timeout_error(self));
-              return;
-            }
-            enqueue(self, deadline - now, std::move(holder), std::move(reply));
-            serve_waiters(self);
-          });
+    .then(
+      [hand_over, wait_again](const ping_result&) mutable {
+        if (!hand_over())
+          wait_again();
+      },
+      [self, slot_id, hand_over, wait_again](caf::error& err) mutable {
+        // Busy (a health probe is running) is no verdict: the probe decides.
+        if ((is(err, errc::unavailable) || is(err, errc::invalid_transition)) && hand_over())
+          return;
+        auto& st = self->state;
+        if (auto i = st.slots.find(slot_id);
+            i != st.slots.end() && i->second.state == slot_state::validating) {
+          ++st.counters.validation_failures;
+          on_failure(self, slot_id, "failed its check on acquire: " + describe(err));
+        }
+        wait_again();
+      });
 }
 
 /// Gives an idle resource to a requester, checking it first when on_acquire asks.
@@ -657,9 +720,14 @@ void give_back(self_ptr self, uint64_t slot_id) {
     retire(self, slot_id, "returned while draining");
     return;
   }
+  if (!s.quarantine_on_return.empty()) {
+    eject(self, slot_id, s.quarantine_on_return);
+    return;
+  }
   if (s.health == health_status::unhealthy) {
-    ++st.counters.unhealthy;
-    retire(self, slot_id, "unhealthy while leased");
+    if (!st.cfg.quarantine)
+      ++st.counters.unhealthy;
+    on_failure(self, slot_id, "unhealthy while leased");
     return;
   }
   // The clock is read only for the limits that need it: this is the hot path.
@@ -678,6 +746,7 @@ void give_back(self_ptr self, uint64_t slot_id) {
   s.state = slot_state::idle;
   s.idle_since = now;
   s.last_good = now;
+  clear_failures(st, s); // its holder found nothing wrong
   st.idle.push_back(slot_id);
   serve_waiters(self);
   if (st.cfg.idle_timeout.count() > 0)
@@ -736,47 +805,228 @@ void on_holder_down(self_ptr self, const caf::down_msg& msg) {
   check_drained(self);
 }
 
+/// A resource found working after it was out of line (checked, recovered,
+/// back from quarantine) is idle again, unless it left `from` meanwhile or its
+/// lifetime ended (the sweep only marks resources that are out of line).
+void back_in_line(self_ptr self, uint64_t slot_id, slot_state from) {
+  auto& st = self->state;
+  auto i = st.slots.find(slot_id);
+  if (i == st.slots.end() || i->second.state != from)
+    return;
+  auto now = self->clock().now();
+  if (i->second.expired || i->second.retire_at <= now) {
+    ++st.counters.expired;
+    retire(self, slot_id, "max_lifetime reached");
+    return;
+  }
+  i->second.state = slot_state::idle;
+  i->second.idle_since = now;
+  i->second.last_good = now;
+  st.idle.push_back(slot_id);
+  serve_waiters(self);
+  review_standing(self);
+}
+
+/// The time a check of one resource may take.
+caf::timespan check_timeout(const pool_data& st) {
+  return caf::timespan{st.cfg.health ? st.cfg.health->timeout : st.cfg.resource.operation_timeout};
+}
+
 /// Another resource failed: every idle one is checked (a ping) before it is
 /// handed out again, since whatever broke one connection often broke them all.
 void revalidate_idle(self_ptr self) {
   auto& st = self->state;
-  auto timeout = st.cfg.health ? st.cfg.health->timeout : st.cfg.resource.operation_timeout;
   auto ids = std::exchange(st.idle, {});
   for (auto slot_id : ids) {
     auto& s = st.slots.at(slot_id);
     s.state = slot_state::validating;
-    auto back_in_line = [self, slot_id] {
-      auto& st = self->state;
-      auto i = st.slots.find(slot_id);
-      if (i == st.slots.end() || i->second.state != slot_state::validating)
-        return;
-      auto now = self->clock().now();
-      // Its lifetime may have ended during the check (the sweep only marked it).
-      if (i->second.expired || i->second.retire_at <= now) {
-        ++st.counters.expired;
-        retire(self, slot_id, "max_lifetime reached");
-        return;
-      }
-      i->second.state = slot_state::idle;
-      i->second.last_good = now;
-      st.idle.push_back(slot_id);
-      serve_waiters(self);
-    };
-    self->request(s.handle, caf::timespan{timeout}, ping_atom::value)
-      .then([back_in_line](const ping_result&) { back_in_line(); },
-            [self, slot_id, back_in_line](caf::error& err) {
+    self->request(s.handle, check_timeout(st), ping_atom::value)
+      .then([self, slot_id](const ping_result&) { back_in_line(self, slot_id, slot_state::validating); },
+            [self, slot_id](caf::error& err) {
               // Busy (a health probe is running) is no verdict: the probe decides.
               if (is(err, errc::unavailable) || is(err, errc::invalid_transition)) {
-                back_in_line();
+                back_in_line(self, slot_id, slot_state::validating);
                 return;
               }
               auto i = self->state.slots.find(slot_id);
               if (i == self->state.slots.end() || i->second.state != slot_state::validating)
                 return;
               ++self->state.counters.validation_failures;
-              retire(self, slot_id, "failed re-validation: " + describe(err));
+              on_failure(self, slot_id, "failed re-validation: " + describe(err));
             });
   }
+}
+
+// --- quarantine -----------------------------------------------------------------
+
+quarantine_actor& quarantine_of(self_ptr self) {
+  auto& st = self->state;
+  if (!st.quarantine) {
+    auto cfg = st.cfg.quarantine.value_or(quarantine_config{});
+    cfg.seed = std::hash<std::string>{}(st.cfg.name);
+    // Linked: it ends with its pool.
+    st.quarantine = spawn_quarantine(self->system(), cfg);
+    self->link_to(st.quarantine);
+  }
+  return st.quarantine;
+}
+
+std::size_t quarantined(const pool_data& st) {
+  return static_cast<std::size_t>(std::count_if(st.slots.begin(), st.slots.end(), [](auto& x) {
+    return x.second.state == slot_state::quarantined;
+  }));
+}
+
+/// Takes a resource out of service into the pool's quarantine.
+void eject(self_ptr self, uint64_t slot_id, const std::string& reason) {
+  auto& st = self->state;
+  auto& s = st.slots.at(slot_id);
+  std::erase(st.idle, slot_id);
+  forget_health(self, s); // the quarantine probes it now
+  s.state = slot_state::quarantined;
+  s.quarantine_on_return.clear();
+  ++st.counters.ejections;
+  publish(self, "resource_quarantined", s.id, "", "",
+          nlohmann::json{{"reason", reason}, {"consecutive_failures", s.failures}}.dump());
+  self->request(quarantine_of(self), caf::infinite, eject_atom::value, s.id, s.handle, reason,
+                caf::actor_cast<quarantine_watcher_actor>(self))
+    .then([](caf::ok_atom) {}, [](caf::error&) {});
+  grow(self); // a replacement, within max_size
+  review_standing(self);
+}
+
+/// Probes a failed resource in place: back in line if it works; if not, one more
+/// failure counts, or, on its last chance, it is replaced.
+void recover_in_place(self_ptr self, uint64_t slot_id, std::string reason, bool last_chance) {
+  auto& st = self->state;
+  auto& s = st.slots.at(slot_id);
+  s.state = slot_state::recovering;
+  probe_recovery(self, s.handle, check_timeout(st),
+                 [self, slot_id, reason, last_chance](std::optional<std::string> why_not) {
+                   auto i = self->state.slots.find(slot_id);
+                   if (i == self->state.slots.end() ||
+                       i->second.state != slot_state::recovering)
+                     return;
+                   if (!why_not)
+                     back_in_line(self, slot_id, slot_state::recovering);
+                   else if (last_chance)
+                     retire(self, slot_id, reason + "; recovery failed: " + *why_not);
+                   else
+                     on_failure(self, slot_id, "recovery failed: " + *why_not);
+                 });
+}
+
+/// Marks a resource degraded: handed out only when no healthy one is idle.
+void mark_degraded(pool_data& st, slot& s) {
+  if (s.health != health_status::degraded)
+    ++st.degraded;
+  s.health = health_status::degraded;
+  s.degraded_by_failures = true;
+}
+
+/// A resource failed (not in use any more). Without a quarantine config it is
+/// replaced. With one, its failures in a row count: below the threshold it is
+/// probed in place; at the threshold it is ejected, unless max_ejection_percent
+/// of the pool is ejected already: then it stays as degraded if it still answers.
+void on_failure(self_ptr self, uint64_t slot_id, const std::string& reason) {
+  auto& st = self->state;
+  auto& s = st.slots.at(slot_id);
+  if (!st.cfg.quarantine || s.ended || s.exec_in_flight || st.closing()) {
+    retire(self, slot_id, reason);
+    return;
+  }
+  std::erase(st.idle, slot_id);
+  auto& policy = st.cfg.quarantine->policy;
+  if (++s.failures < policy.consecutive_failures) {
+    recover_in_place(self, slot_id, reason, false);
+  } else if (may_eject(policy, st.live(), quarantined(st))) {
+    eject(self, slot_id, reason);
+  } else {
+    // Probed afresh: the checker's first pass reports it healthy again.
+    forget_health(self, s);
+    watch_health(self, slot_id);
+    mark_degraded(st, s);
+    recover_in_place(self, slot_id, reason + " (quarantine full)", true);
+    review_standing(self);
+  }
+}
+
+std::optional<uint64_t> slot_of(const pool_data& st, const std::string& resource) {
+  for (const auto& [id, s] : st.slots)
+    if (s.id == resource)
+      return id;
+  return std::nullopt;
+}
+
+/// What the quarantine made of a resource: back in line, or replaced.
+void on_quarantine_outcome(self_ptr self, const quarantine_outcome& outcome) {
+  auto& st = self->state;
+  auto slot_id = slot_of(st, outcome.resource);
+  if (!slot_id || st.slots.at(*slot_id).state != slot_state::quarantined)
+    return; // retired meanwhile
+  auto detail = nlohmann::json{{"attempts", outcome.attempts}, {"reason", outcome.reason}}.dump();
+  if (!outcome.recovered) {
+    publish(self, "quarantine_gave_up", outcome.resource, "", "", detail);
+    retire(self, *slot_id, "quarantine gave up: " + outcome.reason);
+    return;
+  }
+  ++st.counters.reinstated;
+  clear_failures(st, st.slots.at(*slot_id));
+  publish(self, "resource_reinstated", outcome.resource, "", "", detail);
+  watch_health(self, *slot_id);
+  back_in_line(self, *slot_id, slot_state::quarantined);
+}
+
+caf::result<caf::ok_atom> quarantine_by_hand(self_ptr self, const std::string& resource,
+                                             const std::string& reason) {
+  auto& st = self->state;
+  auto slot_id = slot_of(st, resource);
+  if (!slot_id)
+    return pool_error(self, errc::not_found, "no resource " + resource);
+  auto& s = st.slots.at(*slot_id);
+  auto why = "by an operator: " + reason;
+  switch (s.state) {
+  case slot_state::quarantined:
+    break;
+  case slot_state::leased:
+    s.quarantine_on_return = why;
+    break;
+  case slot_state::idle:
+  case slot_state::validating:
+  case slot_state::recovering:
+    eject(self, *slot_id, why);
+    break;
+  case slot_state::creating:
+  case slot_state::retiring:
+    return pool_error(self, errc::unavailable,
+                      "resource " + resource + " cannot be quarantined while " +
+                        (s.state == slot_state::creating ? "being created" : "retiring"));
+  }
+  return caf::ok_atom::value;
+}
+
+caf::result<caf::ok_atom> release_by_hand(self_ptr self, const std::string& resource) {
+  auto& st = self->state;
+  auto slot_id = slot_of(st, resource);
+  if (!slot_id || st.slots.at(*slot_id).state != slot_state::quarantined)
+    return pool_error(self, errc::not_found, "resource " + resource + " is not in quarantine");
+  // The quarantine answers after it sent the outcome: the resource is back in
+  // line when the operator hears ok.
+  auto promise = self->make_response_promise<caf::ok_atom>();
+  self->request(st.quarantine, caf::infinite, release_atom::value, resource)
+    .then([promise](caf::ok_atom) mutable { promise.deliver(caf::ok_atom::value); },
+          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+  return promise;
+}
+
+caf::result<std::vector<quarantine_entry>> quarantine_entries(self_ptr self) {
+  if (!self->state.quarantine)
+    return std::vector<quarantine_entry>{};
+  auto promise = self->make_response_promise<std::vector<quarantine_entry>>();
+  self->request(self->state.quarantine, caf::infinite, status_atom::value)
+    .then([promise](std::vector<quarantine_entry>& xs) mutable { promise.deliver(std::move(xs)); },
+          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+  return promise;
 }
 
 /// The resource of an open lease failed: the lease is taken back (its holder's
@@ -791,7 +1041,7 @@ void fail_leased(self_ptr self, uint64_t lease_id, const std::string& reason) {
           nlohmann::json{
             {"lease", lease_id}, {"holder", holder_name(entry->holder)}, {"reason", reason}}
             .dump());
-  retire(self, entry->slot, "failed while leased: " + reason);
+  on_failure(self, entry->slot, "failed while leased: " + reason);
   revalidate_idle(self);
   check_drained(self);
 }
@@ -821,14 +1071,17 @@ void fail_slot(self_ptr self, uint64_t slot_id, const std::string& reason) {
       return;
     }
   ++st.counters.failed;
-  retire(self, slot_id, "failed: " + reason);
+  on_failure(self, slot_id, "failed: " + reason);
   revalidate_idle(self);
 }
 
 /// Ends an exec on `slot_id`; `broke` says why the resource failed, if it did.
 void end_exec(self_ptr self, uint64_t slot_id, const std::optional<std::string>& broke) {
-  if (auto i = self->state.slots.find(slot_id); i != self->state.slots.end())
+  if (auto i = self->state.slots.find(slot_id); i != self->state.slots.end()) {
     i->second.exec_in_flight = false;
+    if (!broke)
+      clear_failures(self->state, i->second);
+  }
   if (broke)
     fail_slot(self, slot_id, *broke);
 }
@@ -913,6 +1166,8 @@ void on_resource_exit(self_ptr self, uint64_t slot_id, const caf::error& reason)
   auto& s = st.slots.at(slot_id);
   if (s.state == slot_state::retiring)
     return;
+  s.ended = true;
+  drop_from_quarantine(self, s);
   if (s.state == slot_state::leased) {
     // Its lease is taken back; retiring it forgets it and refills.
     fail_slot(self, slot_id, "resource ended: " + describe(reason));
@@ -948,10 +1203,16 @@ void on_health(self_ptr self, const health_report& report) {
                          {"latency_us", report.latency_us},
                          {"last_error", report.last_error}}
             .dump());
+  if (report.status == health_status::healthy)
+    clear_failures(st, s);
   if (report.status == health_status::unhealthy) {
     if (s.state == slot_state::idle) {
-      ++st.counters.unhealthy;
-      retire(self, slot_id, "unhealthy: " + report.last_error);
+      if (!st.cfg.quarantine)
+        ++st.counters.unhealthy;
+      // Each failed probe counts as a failure in a row.
+      if (report.consecutive_failures > 0)
+        s.failures = std::max(s.failures, report.consecutive_failures - 1);
+      on_failure(self, slot_id, "unhealthy: " + report.last_error);
     }
     revalidate_idle(self);
   }
@@ -1072,6 +1333,8 @@ pool_stats stats_of(self_ptr self) {
   s.idle = st.idle.size();
   s.in_use = st.leases.size();
   s.waiters = st.waiters.size();
+  s.quarantined = quarantined(st);
+  s.degraded = st.degraded;
   s.health = st.standing.reported.health;
   s.avail = st.standing.notice.now;
   return s;
@@ -1090,7 +1353,13 @@ caf::result<pool_stats> resize(self_ptr self, uint32_t min_idle, uint32_t max_si
   st.cfg.max_size = max_size;
   publish(self, "pool_resized", "", "", "",
           nlohmann::json{{"min_idle", min_idle}, {"max_size", max_size}}.dump());
-  // Shrinking takes the longest-idle resources first; leased ones go when returned.
+  // Shrinking takes quarantined resources first, then the longest-idle ones;
+  // leased ones go when returned.
+  for (auto i = st.slots.begin(); st.live() > max_size && i != st.slots.end();) {
+    auto slot_id = (i++)->first;
+    if (st.slots.at(slot_id).state == slot_state::quarantined)
+      retire(self, slot_id, "pool shrunk");
+  }
   while (st.live() > max_size && !st.idle.empty())
     retire(self, st.idle.front(), "pool shrunk");
   grow(self);
@@ -1110,7 +1379,9 @@ pool_health_facts health_facts(const pool_data& st) {
     if (s.state == slot_state::creating || s.state == slot_state::retiring)
       continue;
     ++facts.resources;
-    facts.unhealthy += s.health == health_status::unhealthy ? 1 : 0;
+    // A resource in quarantine does not work; its probes are the quarantine's.
+    facts.unhealthy +=
+      s.state == slot_state::quarantined || s.health == health_status::unhealthy ? 1 : 0;
     facts.degraded += s.health == health_status::degraded ? 1 : 0;
   }
   facts.creations_failing = st.creation_failures_in_row > 0;
@@ -1238,7 +1509,13 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
     [self](resume_atom) { return resume(self); },
     [self](drain_atom) { return begin_drain(self); },
     [self](stats_atom) { return stats_of(self); },
+    [self](quarantine_atom, const std::string& resource, const std::string& reason) {
+      return quarantine_by_hand(self, resource, reason);
+    },
+    [self](release_atom, const std::string& resource) { return release_by_hand(self, resource); },
+    [self](quarantine_atom) { return quarantine_entries(self); },
     [self](const health_report& report) { on_health(self, report); },
+    [self](const quarantine_outcome& outcome) { on_quarantine_outcome(self, outcome); },
     [self](sweep_atom) { sweep(self); },
     [self](deadline_atom) { on_drain_deadline(self); },
     [self](grow_atom) { grow(self); },

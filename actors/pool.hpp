@@ -13,6 +13,7 @@
 
 #include "actors/dependency_graph.hpp"
 #include "actors/health_checker.hpp"
+#include "actors/quarantine.hpp"
 #include "actors/resource.hpp"
 #include "messages/pool_actor.hpp"
 
@@ -47,6 +48,16 @@ struct pool_config {
   /// and replaced (a leased one when it comes back), and degraded ones are handed
   /// out only when no healthy one is idle.
   std::optional<health_checker_config> health;
+  /// Counts each resource's consecutive failures (init, ping, exec, a failed
+  /// probe) when set. Below `consecutive_failures` a failed resource is probed in
+  /// place (initialized again if broken) and is back in line if it works; at the
+  /// threshold it is ejected into the pool's quarantine, which tries to recover it
+  /// on its backoff schedule and gives it up after `max_attempts` (the pool then
+  /// replaces it). Beyond `max_ejection_percent` it stays in the pool as degraded
+  /// if it still answers, else it is replaced. A clean return, a successful exec
+  /// through the pool or a healthy report resets the count. Without it a failed
+  /// resource is replaced at once; operators can still quarantine by hand.
+  std::optional<quarantine_config> quarantine;
   /// Pools this one needs (config `depends_on`). It starts once its hard
   /// dependencies are active; while one of them is down its acquires fail with
   /// `dependency_unavailable`. A soft dependency that is down only degrades it.

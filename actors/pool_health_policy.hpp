@@ -12,9 +12,11 @@ namespace custodian {
 /// What a pool's health is judged from.
 struct pool_health_facts {
   pool_state state = pool_state::active;
-  /// Resources that reached ready and are not retiring, leased or not.
+  /// Resources that reached ready and are not retiring: idle, leased, being
+  /// checked or in quarantine.
   std::size_t resources = 0;
-  /// Of them, those the health checker reports unhealthy or degraded.
+  /// Of them, those that do not work (in quarantine, or reported unhealthy) and
+  /// those reported degraded.
   std::size_t unhealthy = 0;
   std::size_t degraded = 0;
   /// The pool's last creation failed and none succeeded since: it needed a

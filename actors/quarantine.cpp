@@ -1,6 +1,7 @@
 #include "actors/quarantine.hpp"
 
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -10,6 +11,7 @@
 
 #include "actors/deadline_index.hpp"
 #include "actors/deadline_timer.hpp"
+#include "actors/recovery_probe.hpp"
 #include "messages/errors.hpp"
 
 namespace custodian {
@@ -95,39 +97,23 @@ void attempt_failed(self_ptr self, const std::string& id, const std::string& why
   schedule(self, e);
 }
 
-/// One recovery attempt: a failed resource is initialized again, a working one
-/// pinged; both bounded by the attempt timeout.
+/// One recovery attempt, bounded by the attempt timeout.
 void attempt(self_ptr self, const std::string& id) {
   auto& st = self->state;
   auto& e = st.resources.at(id);
   e.attempting = true;
   ++e.attempts;
-  auto bound = caf::timespan{st.cfg.attempt_timeout};
-  auto handle = e.handle;
-  auto on_error = [self, id](caf::error& err) { attempt_failed(self, id, describe(err)); };
-  self->request(handle, bound, status_atom::value)
-    .then(
-      [self, id, handle, bound, on_error](const resource_status& status) {
-        auto recovered = [self, id](auto&&...) {
-          auto& e = self->state.resources.at(id);
-          finish(self, id, true, "recovered on attempt " + std::to_string(e.attempts));
-        };
-        if (status.state == lifecycle_state::failed)
-          self->request(handle, bound, initialize_atom::value)
-            .then([self, id, recovered](lifecycle_state) {
-                    if (self->state.resources.count(id) > 0)
-                      recovered();
-                  },
-                  on_error);
-        else
-          self->request(handle, bound, ping_atom::value)
-            .then([self, id, recovered](const ping_result&) {
-                    if (self->state.resources.count(id) > 0)
-                      recovered();
-                  },
-                  on_error);
-      },
-      on_error);
+  probe_recovery(self, e.handle, caf::timespan{st.cfg.attempt_timeout},
+                 [self, id](std::optional<std::string> why_not) {
+                   auto i = self->state.resources.find(id);
+                   if (i == self->state.resources.end())
+                     return; // released meanwhile
+                   if (why_not)
+                     attempt_failed(self, id, *why_not);
+                   else
+                     finish(self, id, true,
+                            "recovered on attempt " + std::to_string(i->second.attempts));
+                 });
 }
 
 void on_timer(self_ptr self) {

@@ -2,6 +2,27 @@
 
 namespace custodian {
 
+std::vector<std::size_t> affected_children(restart_strategy strategy, std::size_t count,
+                                           std::size_t ended) {
+  if (ended >= count)
+    return {};
+  std::size_t first = 0;
+  switch (strategy) {
+  case restart_strategy::one_for_one:
+    return {ended};
+  case restart_strategy::one_for_all:
+    first = 0;
+    break;
+  case restart_strategy::rest_for_one:
+    first = ended;
+    break;
+  }
+  std::vector<std::size_t> result;
+  for (auto i = first; i < count; ++i)
+    result.push_back(i);
+  return result;
+}
+
 std::vector<std::size_t> children_to_restart(restart_strategy strategy,
                                              const std::vector<restart_type>& children,
                                              std::size_t ended, bool abnormally) {
@@ -20,20 +41,9 @@ std::vector<std::size_t> children_to_restart(restart_strategy strategy,
   };
   if (!restarts(ended, abnormally))
     return {};
-  std::size_t first = 0;
-  switch (strategy) {
-  case restart_strategy::one_for_one:
-    return {ended};
-  case restart_strategy::one_for_all:
-    first = 0;
-    break;
-  case restart_strategy::rest_for_one:
-    first = ended;
-    break;
-  }
   // The siblings are stopped by the supervisor: for them that is an abnormal end.
   std::vector<std::size_t> result;
-  for (auto i = first; i < children.size(); ++i)
+  for (auto i : affected_children(strategy, children.size(), ended))
     if (i == ended || restarts(i, true))
       result.push_back(i);
   return result;

@@ -11,19 +11,14 @@
 #include <deque>
 #include <vector>
 
+#include "messages/restart_policy.hpp"
+
 namespace custodian {
 
-enum class restart_strategy : uint8_t {
-  one_for_one,  ///< only the child that ended
-  one_for_all,  ///< every child
-  rest_for_one, ///< the child that ended and every child started after it
-};
-
-enum class restart_type : uint8_t {
-  permanent, ///< always restarted
-  transient, ///< restarted only after an abnormal end
-  temporary, ///< never restarted
-};
+/// The children (indices in start order, `ended` among them) that the end of
+/// child `ended` affects under `strategy`: those a restart stops.
+std::vector<std::size_t> affected_children(restart_strategy strategy, std::size_t count,
+                                           std::size_t ended);
 
 /// The children (indices in start order) to stop and start again when child
 /// `ended` stopped, `abnormally` or not; empty if the ended child is not

@@ -20,7 +20,6 @@ using return_atom = caf::atom_constant<caf::atom("return")>;
 using suspend_atom = caf::atom_constant<caf::atom("suspend")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using resize_atom = caf::atom_constant<caf::atom("resize")>;
-using start_atom = caf::atom_constant<caf::atom("start")>;
 
 // Registry.
 using add_atom = caf::atom_constant<caf::atom("add")>;
@@ -31,6 +30,7 @@ using unwatch_atom = caf::atom_constant<caf::atom("unwatch")>;
 
 // Quarantine.
 using eject_atom = caf::atom_constant<caf::atom("eject")>;
+using quarantine_atom = caf::atom_constant<caf::atom("quarantine")>;
 
 // Queries.
 using status_atom = caf::atom_constant<caf::atom("status")>;
@@ -48,5 +48,8 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using spawn_atom = caf::atom_constant<caf::atom("spawn")>;
+using start_atom = caf::atom_constant<caf::atom("start")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using children_atom = caf::atom_constant<caf::atom("children")>;
 
 } // namespace custodian

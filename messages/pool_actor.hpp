@@ -2,6 +2,8 @@
 // The typed interface of a pool actor: the authority over its leases.
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include <caf/replies_to.hpp>
 #include <caf/timespan.hpp>
@@ -10,6 +12,7 @@
 #include "messages/atoms.hpp"
 #include "messages/blocking_acquire.hpp"
 #include "messages/pool_messages.hpp"
+#include "messages/quarantine_messages.hpp"
 #include "messages/registry_messages.hpp"
 
 namespace custodian {
@@ -59,6 +62,16 @@ using pool_actor = caf::typed_actor<
   caf::replies_to<drain_atom>::with<pool_state>,
   /// Counters and gauges.
   caf::replies_to<stats_atom>::with<pool_stats>,
+  /// An operator puts resource `id` in quarantine (reason): an idle one at once, a
+  /// leased one when it comes back (never taken from its holder). Not bounded by
+  /// max_ejection_percent. `not_found` for a resource the pool does not have,
+  /// `unavailable` for one being created or retired.
+  caf::replies_to<quarantine_atom, std::string, std::string>::with<caf::ok_atom>,
+  /// An operator returns resource `id` from quarantine to service now;
+  /// `not_found` if it is not in quarantine.
+  caf::replies_to<release_atom, std::string>::with<caf::ok_atom>,
+  /// The pool's resources in quarantine: since when, attempts, next attempt.
+  caf::replies_to<quarantine_atom>::with<std::vector<quarantine_entry>>,
   /// Starts a pool spawned waiting for its dependencies (state `creating`, where
   /// acquires wait in line): it warms min_idle, then serves. Replies the state it
   /// entered; `invalid_transition` unless it was waiting.

@@ -46,6 +46,8 @@ struct pool_stats {
   uint64_t idle = 0;    ///< ready to be handed out
   uint64_t in_use = 0;  ///< leased
   uint64_t waiters = 0; ///< acquires queued
+  uint64_t quarantined = 0; ///< resources in quarantine: held, never handed out
+  uint64_t degraded = 0;    ///< resources handed out only when no healthy one is idle
   uint64_t created = 0; ///< resources that reached ready
   uint64_t closed = 0;  ///< resources retired and drained
   uint64_t creation_failures = 0;
@@ -60,6 +62,8 @@ struct pool_stats {
   uint64_t unhealthy = 0;    ///< resources retired because their probes failed
   /// Idle resources that failed the check made after another resource failed.
   uint64_t validation_failures = 0;
+  uint64_t ejections = 0;  ///< resources put in quarantine (by failures or by hand)
+  uint64_t reinstated = 0; ///< resources back in service from quarantine
   /// Acquires answered with a lease, by wait: bucket i counts waits up to
   /// acquire_wait_bounds_us[i]; the last bucket, the longer ones.
   std::vector<uint64_t> acquire_wait_histogram;
@@ -73,10 +77,11 @@ struct pool_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pool_stats& x) {
   return f(caf::meta::type_name("custodian.pool_stats"), x.name, x.state, x.min_idle, x.max_size,
-           x.size, x.idle, x.in_use, x.waiters, x.created, x.closed, x.creation_failures,
+           x.size, x.idle, x.in_use, x.waiters, x.quarantined, x.degraded,
+           x.created, x.closed, x.creation_failures,
            x.acquired, x.timeouts, x.reclaimed, x.leaks, x.bad_releases, x.failed, x.expired,
-           x.idle_closed, x.unhealthy, x.validation_failures, x.acquire_wait_histogram, x.health,
-           x.avail);
+           x.idle_closed, x.unhealthy, x.validation_failures, x.ejections, x.reinstated,
+           x.acquire_wait_histogram, x.health, x.avail);
 }
 
 } // namespace custodian

@@ -24,6 +24,8 @@
 #include "messages/resource_actor.hpp"
 #include "messages/resource_messages.hpp"
 #include "messages/root_actor.hpp"
+#include "messages/supervisor_actor.hpp"
+#include "messages/supervisor_messages.hpp"
 
 namespace custodian {
 
@@ -63,6 +65,12 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<quarantine_entry>>("custodian.quarantine_entries");
   cfg.add_message_type<quarantine_actor>("custodian.quarantine_actor");
   cfg.add_message_type<quarantine_watcher_actor>("custodian.quarantine_watcher_actor");
+  cfg.add_message_type<child_info>("custodian.child_info");
+  cfg.add_message_type<std::vector<child_info>>("custodian.child_infos");
+  cfg.add_message_type<child_restarted>("custodian.child_restarted");
+  cfg.add_message_type<supervisor_escalated>("custodian.supervisor_escalated");
+  cfg.add_message_type<supervisor_actor>("custodian.supervisor_actor");
+  cfg.add_message_type<supervisor_watcher_actor>("custodian.supervisor_watcher_actor");
   cfg.add_message_type<resource_actor>("custodian.resource_actor");
   cfg.add_message_type<root_actor>("custodian.root_actor");
   cfg.add_message_type<event_bus_actor>("custodian.event_bus_actor");

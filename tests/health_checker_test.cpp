@@ -120,3 +120,21 @@ TEST_CASE_FIXTURE(checker_fixture, "an unwatched resource is probed no more") {
   REQUIRE(all.value);
   CHECK(all.value->empty());
 }
+
+TEST_CASE_FIXTURE(checker_fixture, "a resource watched again while a probe is in flight keeps one schedule") {
+  auto res = ready_resource("db-1");
+  auto checker = make_checker();
+  call<caf::ok_atom>(checker, watch_atom::value, std::string{"db-1"}, res);
+  advance(1'000ms); // the probe starts; its ping waits on the executor
+  caf::anon_send(checker, unwatch_atom::value, std::string{"db-1"});
+  call<caf::ok_atom>(checker, watch_atom::value, std::string{"db-1"}, res);
+  // The earlier watch's probe ends now: not this watch's to record.
+  CHECK(status_of(checker, "db-1").status == health_status::unknown);
+  for (int i = 0; i < 3; ++i)
+    next_probe();
+  CHECK(sim->counters().pings == 4); // one per interval, never two
+  caf::anon_send(checker, unwatch_atom::value, std::string{"db-1"});
+  run();
+  next_probe(); // nothing left scheduled for it
+  CHECK(sim->counters().pings == 4);
+}

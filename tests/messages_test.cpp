@@ -14,6 +14,7 @@
 #include "messages/registry_messages.hpp"
 #include "messages/resource_messages.hpp"
 #include "messages/root_actor.hpp"
+#include "messages/supervisor_messages.hpp"
 #include "messages/type_registry.hpp"
 #include "runtime/event_json.hpp"
 
@@ -79,6 +80,8 @@ TEST_CASE("every message type crosses the serializer unchanged") {
   ps.max_size = 8;
   ps.in_use = 3;
   ps.failed = 1;
+  ps.quarantined = 2;
+  ps.reinstated = 5;
   ps.acquire_wait_histogram = {4, 0, 1};
   ps.health = pool_health::degraded;
   ps.avail = {availability::level::unavailable, "db"};
@@ -86,6 +89,13 @@ TEST_CASE("every message type crosses the serializer unchanged") {
   health_report hr{"orders-1", health_status::degraded, 2, 1'500, "ping timed out"};
   CHECK(round_trip(sys, hr) == hr);
   CHECK(round_trip(sys, std::vector<health_report>{hr, hr}) == std::vector<health_report>{hr, hr});
+  std::vector<child_info> kids{{"pool", restart_type::permanent, {}, 2},
+                               {"probe", restart_type::transient, {}, 0}};
+  CHECK(round_trip(sys, kids) == kids);
+  child_restarted restarted{"orders", "pool", "exit_reason::kill", {"pool", "probe"}};
+  CHECK(round_trip(sys, restarted) == restarted);
+  supervisor_escalated escalated{"orders", "pool", "custodian::unavailable: too many"};
+  CHECK(round_trip(sys, escalated) == escalated);
   auto err = make_error(errc::invalid_transition, "resource r: ready -> idle");
   auto back = round_trip(sys, err);
   CHECK(is(back, errc::invalid_transition));

@@ -45,7 +45,9 @@ struct registry_fixture : pool_fixture {
     reg = spawn_registry(sys, resource_context{executor, bus});
     event_filter pool_events;
     pool_events.kinds = {"pool_transition", "pool_health", "pool_availability"};
-    subscribe(*this, pool_events, spawn_recorder(*this, seen, true));
+    auto sink = spawn_recorder(sys, bus, seen, true);
+    track(sink);
+    REQUIRE(call<uint64_t>(bus, subscribe_atom::value, pool_events, sink).value);
   }
 
   ~registry_fixture() {
@@ -327,6 +329,21 @@ TEST_CASE_FIXTURE(registry_fixture,
   report(health_status::healthy);
   CHECK(available(summary_of("api")));
   CHECK(try_acquire(pools.at("api")).value);
+}
+
+TEST_CASE_FIXTURE(registry_fixture, "resources in quarantine count as not working") {
+  auto db = pool_named("db");
+  db.min_idle = 2;
+  db.max_size = 2;
+  auto pools = add_all({db, pool_named("api", {on("db")})});
+  auto by_hand = call<caf::ok_atom>(pools.at("db"), quarantine_atom::value, std::string{"db-1"},
+                                    std::string{"test"});
+  REQUIRE_MESSAGE(by_hand.value, describe(by_hand.error));
+  CHECK(summary_of("db").health == pool_health::unhealthy); // one of two
+  CHECK(try_acquire(pools.at("api")).failed_with(errc::dependency_unavailable));
+  REQUIRE(call<caf::ok_atom>(pools.at("db"), release_atom::value, std::string{"db-1"}).value);
+  CHECK(summary_of("db").health == pool_health::healthy);
+  CHECK(available(summary_of("api")));
 }
 
 TEST_CASE_FIXTURE(registry_fixture,

@@ -26,6 +26,13 @@ TEST_CASE("each strategy restarts its share of the children") {
   CHECK(children_to_restart(restart_strategy::one_for_one, four_permanent, 9, true).empty());
 }
 
+TEST_CASE("each strategy affects its share of the children whether restarted or not") {
+  CHECK(affected_children(restart_strategy::one_for_one, 4, 2) == idx{2});
+  CHECK(affected_children(restart_strategy::one_for_all, 4, 2) == idx{0, 1, 2, 3});
+  CHECK(affected_children(restart_strategy::rest_for_one, 4, 1) == idx{1, 2, 3});
+  CHECK(affected_children(restart_strategy::rest_for_one, 4, 4).empty());
+}
+
 TEST_CASE("permanent children always come back, transient ones only after a crash") {
   std::vector<restart_type> kids{restart_type::permanent, restart_type::transient,
                                  restart_type::temporary};

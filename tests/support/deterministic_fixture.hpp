@@ -152,22 +152,25 @@ public:
     return take<T>(p);
   }
 
-  resource_status status(const resource_actor& res) {
-    auto p = ask(res, status_atom::value);
+  /// Request, run the actors only (blocking jobs stay queued: they may be hanging
+  /// on purpose), and require the reply.
+  template <class T, class Handle, class... Ts>
+  T peek(const Handle& dest, Ts&&... xs) {
+    auto p = ask(dest, std::forward<Ts>(xs)...);
     run();
-    auto r = take<resource_status>(p);
-    REQUIRE(r.value);
-    return *r.value;
+    auto r = take<T>(p);
+    REQUIRE_MESSAGE(r.value, describe(r.error));
+    return std::move(*r.value);
+  }
+
+  resource_status status(const resource_actor& res) {
+    return peek<resource_status>(res, status_atom::value);
   }
 
   lifecycle_state state_of(const resource_actor& res) { return status(res).state; }
 
   std::vector<transition_record> history(const resource_actor& res) {
-    auto p = ask(res, history_atom::value);
-    run();
-    auto r = take<std::vector<transition_record>>(p);
-    REQUIRE(r.value);
-    return *r.value;
+    return peek<std::vector<transition_record>>(res, history_atom::value);
   }
 
 private:

@@ -1,12 +1,18 @@
 #pragma once
-// A subscriber of the event bus that records what it is sent, for tests on the
-// deterministic scheduler.
+// Records what the event bus delivers, for tests: a subscriber that keeps every
+// event, and the replay of each resource's transitions through the state table.
 
-#include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
-#include "tests/support/deterministic_fixture.hpp"
+#include <caf/all.hpp>
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "actors/transition_table.hpp"
+#include "messages/event_bus_actor.hpp"
 
 namespace custodian::test {
 
@@ -19,10 +25,10 @@ struct recording {
 };
 
 /// A subscriber that records every batch and acks it at once if `auto_ack`.
-inline event_sink_actor spawn_recorder(deterministic_fixture& f, std::shared_ptr<recording> rec,
-                                       bool auto_ack) {
-  auto sink = f.sys.spawn([rec, auto_ack, bus = f.bus](
-                            event_sink_actor::pointer self) -> event_sink_actor::behavior_type {
+inline event_sink_actor spawn_recorder(caf::actor_system& sys, const event_bus_actor& bus,
+                                       std::shared_ptr<recording> rec, bool auto_ack) {
+  return sys.spawn([rec, auto_ack, bus](
+                     event_sink_actor::pointer self) -> event_sink_actor::behavior_type {
     return {[=](event_batch& batch) {
       ++rec->batches;
       rec->dropped_total = batch.dropped_total;
@@ -33,16 +39,38 @@ inline event_sink_actor spawn_recorder(deterministic_fixture& f, std::shared_ptr
         self->send(bus, ack_atom::value, batch.subscription);
     }};
   });
-  f.track(sink);
-  return sink;
 }
 
-/// Subscribes `sink` to the fixture's bus; returns the subscription id.
-inline uint64_t subscribe(deterministic_fixture& f, event_filter filter,
-                          const event_sink_actor& sink) {
-  auto r = f.call<uint64_t>(f.bus, subscribe_atom::value, std::move(filter), sink);
-  REQUIRE(r.value);
-  return *r.value;
+/// Replays every resource's "transition" events, in seq order, through the state
+/// table: each starts where the previous one ended and is a valid transition.
+/// Returns each resource's last state.
+inline std::map<std::string, lifecycle_state> replay_transitions(const std::vector<event>& events) {
+  struct track {
+    lifecycle_state state = lifecycle_state::created;
+    bool recoverable = false;
+  };
+  std::map<std::string, track> resources;
+  uint64_t last_seq = 0;
+  for (const auto& ev : events) {
+    CHECK_MESSAGE(ev.seq > last_seq, "seq " << ev.seq << " after " << last_seq);
+    last_seq = ev.seq;
+    if (ev.kind != "transition")
+      continue;
+    auto& t = resources[ev.resource];
+    CHECK_MESSAGE(ev.from == to_string(t.state), ev.resource << ": " << ev.from << " -> " << ev.to
+                                                              << " after " << to_string(t.state));
+    auto to = lifecycle_state_from_string(ev.to);
+    REQUIRE_MESSAGE(to, ev.to);
+    CHECK_MESSAGE(is_valid_transition(t.state, *to, t.recoverable),
+                  ev.resource << ": " << ev.from << " -> " << ev.to);
+    if (*to == lifecycle_state::failed)
+      t.recoverable = nlohmann::json::parse(ev.detail)["recoverable"].get<bool>();
+    t.state = *to;
+  }
+  std::map<std::string, lifecycle_state> last;
+  for (const auto& [id, t] : resources)
+    last.emplace(id, t.state);
+  return last;
 }
 
 } // namespace custodian::test
