@@ -10,16 +10,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-pool_config with_health(pool_config c, uint32_t unhealthy_threshold) {
-  health_checker_config h;
-  h.policy.interval = 1'000ms;
-  h.policy.jitter = 0.0;
-  h.policy.unhealthy_threshold = unhealthy_threshold;
-  h.timeout = 500ms;
-  c.health = h;
-  return c;
-}
-
 void failing_pings(drivers::sim_driver& sim, const std::string& resource) {
   drivers::sim_script s;
   s.ping_pattern = "-";

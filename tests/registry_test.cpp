@@ -204,13 +204,7 @@ TEST_CASE_FIXTURE(registry_fixture, "an unknown dependency, a taken name or a ba
 TEST_CASE_FIXTURE(registry_fixture,
                   "through a chain, a pool that goes down makes its dependants fail fast, and "
                   "recovery flows back") {
-  auto c = pool_named("c", {}, backend);
-  health_checker_config h;
-  h.policy.interval = 1'000ms;
-  h.policy.jitter = 0.0;
-  h.policy.unhealthy_threshold = 1;
-  h.timeout = 500ms;
-  c.health = h;
+  auto c = with_health(pool_named("c", {}, backend), 1);
   auto pools = add_all({pool_named("a", {on("b")}), pool_named("b", {on("c")}), c});
   auto before = acquire(pools.at("a"));
   CHECK(before.granted.pool == "a");

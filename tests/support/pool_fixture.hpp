@@ -58,6 +58,17 @@ struct pool_fixture : deterministic_fixture {
 };
 
 
+/// Health checks every second without jitter, each probe bounded by 500 ms.
+inline pool_config with_health(pool_config c, uint32_t unhealthy_threshold) {
+  health_checker_config h;
+  h.policy.interval = std::chrono::milliseconds{1'000};
+  h.policy.jitter = 0.0;
+  h.policy.unhealthy_threshold = unhealthy_threshold;
+  h.timeout = std::chrono::milliseconds{500};
+  c.health = h;
+  return c;
+}
+
 inline pool_config with_lifetime(pool_config c, std::chrono::milliseconds lifetime, double jitter) {
   c.max_lifetime = lifetime;
   c.lifetime_jitter = jitter;
