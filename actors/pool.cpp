@@ -29,6 +29,7 @@ namespace {
 using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using grow_atom = caf::atom_constant<caf::atom("grow")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
 
 using pool_impl = pool_actor::extend<
   /// A resource's health status changed (from the pool's health checker).
@@ -40,7 +41,14 @@ using pool_impl = pool_actor::extend<
   /// The drain timeout has passed.
   caf::reacts_to<deadline_atom>,
   /// The backoff after failed creations has elapsed.
-  caf::reacts_to<grow_atom>>;
+  caf::reacts_to<grow_atom>,
+  /// The backoff after the pool's supervisor gave up has elapsed.
+  caf::reacts_to<retry_atom>,
+  /// A resource was started again (resource_restart_watcher).
+  caf::reacts_to<spawn_atom, std::string, resource_actor>,
+  /// The supervisor restarted resources, or gave up (supervisor_watcher_actor).
+  caf::reacts_to<child_restarted>,
+  caf::reacts_to<supervisor_escalated>>;
 
 using time_point = std::chrono::steady_clock::time_point;
 
@@ -82,8 +90,6 @@ struct slot {
   /// Kept in as degraded because the quarantine was full: healthy again once it
   /// works (its failures in a row are reset).
   bool degraded_by_failures = false;
-  /// Its actor ended: nothing can be probed, it can only be forgotten.
-  bool ended = false;
   /// An operator asked to quarantine it while it was leased (why): done on return.
   std::string quarantine_on_return;
 };
@@ -119,9 +125,17 @@ struct pool_data {
   static inline const char* name = "custodian.pool";
 
   pool_config cfg;
+  /// What every resource is made from: the config's template with pool and driver.
+  resource_config resource_template;
   resource_context ctx;
-  /// Spawns and owns the resources.
+  /// Spawns, owns and restarts the resources; monitored: when it gives up, the
+  /// pool goes to `error` and tries again with a new one.
   pool_supervisor_actor supervisor;
+  /// Counts the supervisors: replies meant for an earlier one are ignored.
+  uint64_t generation = 0;
+  /// Why the last supervisor gave up, and how many tries in a row failed since.
+  std::string escalation;
+  uint32_t failed_tries = 0;
   /// Probes the resources; null without a health config.
   health_checker_actor checker;
   /// Holds ejected resources and tries to recover them; spawned on first use.
@@ -143,6 +157,7 @@ struct pool_data {
   /// acquires in a loop.
   caf::actor_addr last_watched;
   uint64_t next_slot = 1;
+  /// Slots in state `creating` (kept by set_slot_state).
   uint32_t creating = 0;
   std::string last_creation_error;
   pool_stats counters;
@@ -159,6 +174,15 @@ struct pool_data {
   pool_standing standing;
 
   pool_data() = default;
+  pool_data(const pool_data&) = delete;
+  pool_data& operator=(const pool_data&) = delete;
+
+  // Runs when the pool ends for any reason: its resources end with their
+  // supervisor.
+  ~pool_data() {
+    if (supervisor)
+      caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
+  }
 
   /// Resources alive or being created, not retiring: what max_size bounds.
   std::size_t live() const { return slots.size() - retiring; }
@@ -172,6 +196,15 @@ struct pool_data {
 };
 
 using self_ptr = pool_impl::stateful_pointer<pool_data>;
+
+/// Moves a slot to `to`, keeping the count of slots being created.
+void set_slot_state(pool_data& st, slot& s, slot_state to) {
+  if (s.state == slot_state::creating)
+    --st.creating;
+  if (to == slot_state::creating)
+    ++st.creating;
+  s.state = to;
+}
 
 // The pool's standing in the registry; see the handlers below.
 void review_standing(self_ptr self);
@@ -282,6 +315,13 @@ void forget_health(self_ptr self, slot& s) {
   review_standing(self);
 }
 
+/// Has the supervisor stop a resource for good (not to be started again).
+void stop_resource(self_ptr self, const std::string& id) {
+  if (self->state.supervisor)
+    self->request(self->state.supervisor, caf::infinite, stop_atom::value, id)
+      .then([](caf::ok_atom) {}, [](caf::error&) {});
+}
+
 /// Ends the quarantine's attempts on a resource the pool lets go of; the outcome
 /// it sends back then finds the resource gone and is ignored.
 void drop_from_quarantine(self_ptr self, const slot& s) {
@@ -298,7 +338,7 @@ void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
   if (i == st.slots.end() || i->second.state == slot_state::retiring)
     return;
   drop_from_quarantine(self, i->second);
-  i->second.state = slot_state::retiring;
+  set_slot_state(st, i->second, slot_state::retiring);
   ++st.retiring;
   std::erase(st.idle, slot_id);
   forget_health(self, i->second);
@@ -307,14 +347,12 @@ void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
   publish(self, "resource_retired", i->second.id, "", "",
           nlohmann::json{{"reason", reason}}.dump());
   auto handle = i->second.handle;
-  auto done = [self, slot_id] {
+  auto done = [self, slot_id, gen = st.generation] {
     auto& st = self->state;
+    if (st.generation != gen)
+      return; // its supervisor gave up meanwhile, and took it along
     if (auto j = st.slots.find(slot_id); j != st.slots.end()) {
-      if (auto& handle = j->second.handle) {
-        // Its exit is expected, not a failure to report.
-        self->demonitor(handle.address());
-        self->send_exit(handle, caf::exit_reason::user_shutdown);
-      }
+      stop_resource(self, j->second.id);
       st.slots.erase(j);
     }
     --st.retiring;
@@ -323,8 +361,7 @@ void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
     settle_scaling(self);
   };
   if (!handle) {
-    // Not spawned yet: the spawn reply finds the slot gone and stops the resource.
-    --st.creating;
+    // Not started yet: the answer to its start finds the slot gone.
     done();
   } else {
     // A resource that cannot drain now (initializing, in use, failed badly) is
@@ -360,14 +397,14 @@ void watch_health(self_ptr self, uint64_t slot_id) {
 
 void on_created(self_ptr self, uint64_t slot_id) {
   auto& st = self->state;
-  --st.creating;
   ++st.counters.created;
   st.creation_failures_in_row = 0;
+  st.failed_tries = 0; // a resource works: the pool's tries start afresh
   auto i = st.slots.find(slot_id);
   if (i == st.slots.end() || i->second.state != slot_state::creating)
     return;
   auto now = self->clock().now();
-  i->second.state = slot_state::idle;
+  set_slot_state(st, i->second, slot_state::idle);
   i->second.idle_since = now;
   i->second.last_good = now;
   i->second.retire_at = lifetime_end(self, now);
@@ -385,7 +422,6 @@ void on_created(self_ptr self, uint64_t slot_id) {
 
 void on_creation_failed(self_ptr self, uint64_t slot_id, const caf::error& err) {
   auto& st = self->state;
-  --st.creating;
   ++st.counters.creation_failures;
   st.last_creation_error = describe(err);
   std::uniform_real_distribution<double> draw{0.0, 1.0};
@@ -399,19 +435,30 @@ void on_creation_failed(self_ptr self, uint64_t slot_id, const caf::error& err) 
   review_standing(self);
 }
 
+/// Initializes a slot's resource, just started (or started again).
 void initialize(self_ptr self, uint64_t slot_id, resource_actor handle) {
   auto& st = self->state;
   auto i = st.slots.find(slot_id);
-  if (i == st.slots.end()) { // retired while it was being spawned
-    self->send_exit(handle, caf::exit_reason::user_shutdown);
-    return;
-  }
+  if (i == st.slots.end() || i->second.state != slot_state::creating)
+    return; // retired meanwhile: the supervisor was told to stop it
   i->second.handle = handle;
-  // Monitored: a resource that crashes is replaced and its lease taken back.
-  self->monitor(handle);
+  // The answer counts only while the slot still has this actor: one restarted
+  // meanwhile waits for its new one.
+  auto current = [self, slot_id, handle, gen = st.generation] {
+    auto& st = self->state;
+    auto j = st.slots.find(slot_id);
+    return st.generation == gen && j != st.slots.end() && j->second.handle == handle;
+  };
   self->request(handle, caf::infinite, initialize_atom::value)
-    .then([self, slot_id](lifecycle_state) { on_created(self, slot_id); },
-          [self, slot_id](caf::error& err) { on_creation_failed(self, slot_id, err); });
+    .then(
+      [self, slot_id, current](lifecycle_state) {
+        if (current())
+          on_created(self, slot_id);
+      },
+      [self, slot_id, current](caf::error& err) {
+        if (current())
+          on_creation_failed(self, slot_id, err);
+      });
 }
 
 void create_resource(self_ptr self) {
@@ -423,13 +470,19 @@ void create_resource(self_ptr self) {
   created.id = id;
   created.view = view;
   st.slots.emplace(slot_id, std::move(created));
-  ++st.creating;
-  self->request(st.supervisor, caf::infinite, spawn_atom::value, std::move(id), std::move(view))
-    .then([self, slot_id](resource_actor& handle) { initialize(self, slot_id, std::move(handle)); },
-          [self](caf::error& err) {
-            // The supervisor is gone; the pool ends with it (they are linked).
-            self->quit(std::move(err));
-          });
+  ++st.creating; // a slot starts in state creating
+  auto spec = resource_child(st.resource_template, st.ctx, std::move(id), std::move(view),
+                             caf::actor_cast<resource_restart_watcher>(self));
+  self->request(st.supervisor, caf::infinite, start_atom::value, std::move(spec))
+    .then(
+      [self, slot_id](caf::actor& handle) {
+        initialize(self, slot_id, caf::actor_cast<resource_actor>(handle));
+      },
+      [self, slot_id, gen = st.generation](caf::error& err) {
+        // The supervisor could not start it, or is gone (the pool hears of that).
+        if (self->state.generation == gen && self->state.slots.count(slot_id) > 0)
+          on_creation_failed(self, slot_id, err);
+      });
 }
 
 /// Creates resources for waiters that no creation in progress will serve, and
@@ -520,7 +573,7 @@ void record_wait(pool_data& st, caf::timespan waited) {
 lease open_lease(self_ptr self, uint64_t slot_id, holder_ref holder) {
   auto& st = self->state;
   auto& s = st.slots.at(slot_id);
-  s.state = slot_state::leased;
+  set_slot_state(st, s, slot_state::leased);
   // The clock is read only when a TTL needs it: this is the hot path.
   auto has_ttl = st.cfg.lease_ttl.count() > 0;
   auto& entry = st.leases.open(slot_id, std::move(holder),
@@ -564,7 +617,7 @@ void check_then_grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_
                       time_point deadline) {
   auto& st = self->state;
   auto& s = st.slots.at(slot_id);
-  s.state = slot_state::validating;
+  set_slot_state(st, s, slot_state::validating);
   auto hand_over = [self, slot_id, holder, reply]() mutable {
     auto& st = self->state;
     auto i = st.slots.find(slot_id);
@@ -743,7 +796,7 @@ void give_back(self_ptr self, uint64_t slot_id) {
     retire(self, slot_id, "pool shrunk");
     return;
   }
-  s.state = slot_state::idle;
+  set_slot_state(st, s, slot_state::idle);
   s.idle_since = now;
   s.last_good = now;
   clear_failures(st, s); // its holder found nothing wrong
@@ -819,7 +872,7 @@ void back_in_line(self_ptr self, uint64_t slot_id, slot_state from) {
     retire(self, slot_id, "max_lifetime reached");
     return;
   }
-  i->second.state = slot_state::idle;
+  set_slot_state(st, i->second, slot_state::idle);
   i->second.idle_since = now;
   i->second.last_good = now;
   st.idle.push_back(slot_id);
@@ -839,7 +892,7 @@ void revalidate_idle(self_ptr self) {
   auto ids = std::exchange(st.idle, {});
   for (auto slot_id : ids) {
     auto& s = st.slots.at(slot_id);
-    s.state = slot_state::validating;
+    set_slot_state(st, s, slot_state::validating);
     self->request(s.handle, check_timeout(st), ping_atom::value)
       .then([self, slot_id](const ping_result&) { back_in_line(self, slot_id, slot_state::validating); },
             [self, slot_id](caf::error& err) {
@@ -883,7 +936,7 @@ void eject(self_ptr self, uint64_t slot_id, const std::string& reason) {
   auto& s = st.slots.at(slot_id);
   std::erase(st.idle, slot_id);
   forget_health(self, s); // the quarantine probes it now
-  s.state = slot_state::quarantined;
+  set_slot_state(st, s, slot_state::quarantined);
   s.quarantine_on_return.clear();
   ++st.counters.ejections;
   publish(self, "resource_quarantined", s.id, "", "",
@@ -900,7 +953,7 @@ void eject(self_ptr self, uint64_t slot_id, const std::string& reason) {
 void recover_in_place(self_ptr self, uint64_t slot_id, std::string reason, bool last_chance) {
   auto& st = self->state;
   auto& s = st.slots.at(slot_id);
-  s.state = slot_state::recovering;
+  set_slot_state(st, s, slot_state::recovering);
   probe_recovery(self, s.handle, check_timeout(st),
                  [self, slot_id, reason, last_chance](std::optional<std::string> why_not) {
                    auto i = self->state.slots.find(slot_id);
@@ -931,7 +984,7 @@ void mark_degraded(pool_data& st, slot& s) {
 void on_failure(self_ptr self, uint64_t slot_id, const std::string& reason) {
   auto& st = self->state;
   auto& s = st.slots.at(slot_id);
-  if (!st.cfg.quarantine || s.ended || s.exec_in_flight || st.closing()) {
+  if (!st.cfg.quarantine || s.exec_in_flight || st.closing()) {
     retire(self, slot_id, reason);
     return;
   }
@@ -1062,9 +1115,10 @@ caf::error unusable_lease(self_ptr self, uint64_t id) {
 /// the resource is retired either way (its holder may have returned it already).
 void fail_slot(self_ptr self, uint64_t slot_id, const std::string& reason) {
   auto& st = self->state;
-  if (auto i = st.slots.find(slot_id);
-      i == st.slots.end() || i->second.state == slot_state::retiring)
-    return; // already on its way out
+  if (auto i = st.slots.find(slot_id); i == st.slots.end() ||
+                                       i->second.state == slot_state::retiring ||
+                                       i->second.state == slot_state::creating)
+    return; // already on its way out, or started again
   for (auto id : st.leases.ids())
     if (st.leases.find(id)->slot == slot_id) {
       fail_leased(self, id, reason);
@@ -1160,28 +1214,58 @@ caf::result<caf::ok_atom> report_failure(self_ptr self, uint64_t lease_id, std::
   return caf::ok_atom::value;
 }
 
-/// A resource of this pool ended without being retired.
-void on_resource_exit(self_ptr self, uint64_t slot_id, const caf::error& reason) {
+/// The supervisor started resources again: the one that ended (crashed, killed,
+/// stopped from outside) and the siblings its strategy takes along. Each lease on
+/// them is taken back (the holder's next use says why), and each slot waits for
+/// its fresh actor, then initializes it like a new one.
+void on_restarted(self_ptr self, const child_restarted& note) {
   auto& st = self->state;
-  auto& s = st.slots.at(slot_id);
-  if (s.state == slot_state::retiring)
-    return;
-  s.ended = true;
-  drop_from_quarantine(self, s);
-  if (s.state == slot_state::leased) {
-    // Its lease is taken back; retiring it forgets it and refills.
-    fail_slot(self, slot_id, "resource ended: " + describe(reason));
+  for (const auto& id : note.restarted) {
+    auto slot_id = slot_of(st, id);
+    if (!slot_id)
+      continue; // retired meanwhile: the supervisor was told to stop it
+    auto& s = st.slots.at(*slot_id);
+    if (s.state == slot_state::retiring || (s.state == slot_state::creating && !s.handle))
+      continue;
+    auto why = id == note.child ? "it ended: " + note.reason
+                                : "restarted along with " + note.child + " (" + note.reason + ")";
+    ++st.counters.restarts;
+    publish(self, "resource_restarted", id, "", "", nlohmann::json{{"reason", why}}.dump());
+    for (auto lease_id : st.leases.ids())
+      if (st.leases.find(lease_id)->slot == *slot_id) {
+        auto entry = st.leases.reclaim(lease_id, "its resource was restarted: " + why);
+        ++st.counters.failed;
+        publish(self, "lease_broken", id, "", "",
+                nlohmann::json{
+                  {"lease", lease_id}, {"holder", holder_name(entry->holder)}, {"reason", why}}
+                  .dump());
+      }
+    std::erase(st.idle, *slot_id);
+    forget_health(self, s);
+    drop_from_quarantine(self, s);
+    if (s.retire_at != time_point::max())
+      st.lifetimes.remove(s.retire_at, *slot_id);
+    s.retire_at = time_point::max();
+    s.expired = false;
+    s.exec_in_flight = false;
+    s.failures = 0;
+    s.degraded_by_failures = false;
+    s.quarantine_on_return.clear();
+    s.handle = resource_actor{};
+    set_slot_state(st, s, slot_state::creating);
+  }
+  check_drained(self);
+}
+
+/// A restarted resource's fresh actor.
+void on_resource_started(self_ptr self, const std::string& id, const resource_actor& handle) {
+  auto& st = self->state;
+  auto slot_id = slot_of(st, id);
+  if (!slot_id || st.slots.at(*slot_id).handle) {
+    stop_resource(self, id); // retired meanwhile
     return;
   }
-  // A resource that ends while being created fails its initialize request too,
-  // which counts the failed creation.
-  forget_health(self, s);
-  ++st.counters.closed;
-  std::erase(st.idle, slot_id);
-  if (s.retire_at != time_point::max())
-    st.lifetimes.remove(s.retire_at, slot_id);
-  st.slots.erase(slot_id);
-  grow(self);
+  initialize(self, *slot_id, handle);
 }
 
 /// A resource's health changed: degraded ones are handed out last, an unhealthy
@@ -1256,6 +1340,72 @@ void sweep(self_ptr self) {
   }
   check_drained(self);
   arm_sweep(self);
+}
+
+// --- the supervisor ------------------------------------------------------------------
+
+void start_supervisor(self_ptr self) {
+  auto& st = self->state;
+  st.escalation.clear();
+  st.supervisor = spawn_pool_supervisor(self->system(), st.cfg.name, st.cfg.supervision,
+                                        caf::actor_cast<supervisor_watcher_actor>(self));
+  self->monitor(st.supervisor);
+}
+
+/// Forgets every resource: their actors ended with their supervisor (their
+/// connections are closed as they end). Replies meant for them are ignored.
+void forget_all_slots(self_ptr self) {
+  auto& st = self->state;
+  ++st.generation;
+  for (auto& [id, s] : st.slots) {
+    forget_health(self, s);
+    drop_from_quarantine(self, s);
+    if (s.handle)
+      ++st.counters.closed;
+  }
+  st.slots.clear();
+  st.idle.clear();
+  st.lifetimes = deadline_index{};
+  st.creating = 0;
+  st.retiring = 0;
+  st.degraded = 0;
+}
+
+/// The supervisor gave up (more restarts than its intensity allows) and took
+/// every resource with it. Leases are taken back and waiters refused; the pool is
+/// in `error` (its dependants learn it through the registry) and tries a new
+/// supervisor after a backoff that grows with each failed try.
+void on_supervisor_down(self_ptr self, const caf::error& reason) {
+  auto& st = self->state;
+  st.supervisor = pool_supervisor_actor{};
+  auto why = "its supervisor gave up: " + (st.escalation.empty() ? describe(reason) : st.escalation);
+  for (auto id : st.leases.ids())
+    report_reclaimed(self, *st.leases.reclaim(id, why), "pool error");
+  while (auto w = st.waiters.pop())
+    refuse(w->payload, pool_error(self, errc::unavailable, why));
+  forget_all_slots(self);
+  if (st.closing()) {
+    check_drained(self);
+    return;
+  }
+  set_state(self, pool_state::error, why);
+  std::uniform_real_distribution<double> draw{0.0, 1.0};
+  auto delay = backoff_delay(st.cfg.supervision.retry, ++st.failed_tries, draw(st.rng));
+  self->delayed_send(self, delay, retry_atom::value);
+}
+
+/// A pool in `error` tries again: a new supervisor, and min_idle warmed anew.
+void retry(self_ptr self) {
+  auto& st = self->state;
+  if (st.state != pool_state::error)
+    return;
+  start_supervisor(self);
+  st.creation_failures_in_row = 0;
+  st.next_creation_at.reset();
+  set_state(self, pool_state::initializing, "try " + std::to_string(st.failed_tries + 1));
+  grow(self);
+  if (st.creating == 0)
+    set_state(self, pool_state::active, "nothing to warm");
 }
 
 // --- draining -----------------------------------------------------------------------
@@ -1454,15 +1604,17 @@ caf::result<pool_state> start(self_ptr self) {
 }
 
 pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context ctx,
-                              pool_supervisor_actor supervisor, pool_start start_mode) {
+                              pool_start start_mode) {
   auto& st = self->state;
   st.cfg = std::move(cfg);
   st.standing.reported.pool = st.cfg.name;
   st.ctx = std::move(ctx);
-  st.supervisor = std::move(supervisor);
+  st.resource_template = st.cfg.resource;
+  st.resource_template.pool = st.cfg.name;
+  st.resource_template.driver = st.cfg.driver;
   st.counters.acquire_wait_histogram.assign(acquire_wait_bounds_us.size() + 1, 0);
   st.rng.seed(std::hash<std::string>{}(st.cfg.name));
-  self->link_to(st.supervisor);
+  start_supervisor(self);
   if (st.cfg.health) {
     // Linked: the checker ends with its pool.
     st.checker = spawn_health_checker(self->system(), *st.cfg.health,
@@ -1470,12 +1622,11 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
     self->link_to(st.checker);
   }
   self->set_down_handler([self](caf::down_msg& msg) {
-    for (auto& [id, s] : self->state.slots)
-      if (s.handle && s.handle.address() == msg.source) {
-        on_resource_exit(self, id, msg.reason);
-        return;
-      }
-    on_holder_down(self, msg);
+    auto& sup = self->state.supervisor;
+    if (sup && msg.source == sup.address())
+      on_supervisor_down(self, msg.reason);
+    else
+      on_holder_down(self, msg);
   });
   self->set_exit_handler([self](caf::exit_msg& msg) {
     // A normal exit of a linked actor (a holder, say) is no reason to stop.
@@ -1519,6 +1670,12 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
     [self](sweep_atom) { sweep(self); },
     [self](deadline_atom) { on_drain_deadline(self); },
     [self](grow_atom) { grow(self); },
+    [self](retry_atom) { retry(self); },
+    [self](spawn_atom, const std::string& id, const resource_actor& handle) {
+      on_resource_started(self, id, handle);
+    },
+    [self](const child_restarted& note) { on_restarted(self, note); },
+    [self](const supervisor_escalated& note) { self->state.escalation = note.reason; },
     [self](start_atom) { return start(self); },
     [self](watch_atom, const pool_watcher_actor& watcher) {
       return set_watcher(self, watcher);
@@ -1531,11 +1688,7 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
 
 pool_actor spawn_pool(caf::actor_system& sys, pool_config cfg, resource_context ctx,
                       pool_start start) {
-  auto resource_template = cfg.resource;
-  resource_template.pool = cfg.name;
-  resource_template.driver = cfg.driver;
-  auto supervisor = spawn_pool_supervisor(sys, std::move(resource_template), ctx);
-  return sys.spawn(pool, std::move(cfg), std::move(ctx), std::move(supervisor), start);
+  return sys.spawn(pool, std::move(cfg), std::move(ctx), start);
 }
 
 } // namespace custodian

@@ -13,6 +13,7 @@
 
 #include "actors/dependency_graph.hpp"
 #include "actors/health_checker.hpp"
+#include "actors/pool_supervisor.hpp"
 #include "actors/quarantine.hpp"
 #include "actors/resource.hpp"
 #include "messages/pool_actor.hpp"
@@ -65,6 +66,9 @@ struct pool_config {
   /// The share of its resources reported unhealthy at which the pool counts as
   /// unhealthy itself, making its hard dependants unavailable; in (0, 1].
   double unhealthy_share = 0.5;
+  /// How the pool's resources are restarted when they crash, and when the pool
+  /// gives up on them (`error`) and tries again.
+  supervision_config supervision;
   /// How long drain waits for leased resources to come back.
   std::chrono::milliseconds drain_timeout{30'000};
   /// Template of every resource: init policy and timeouts (id, pool and driver are

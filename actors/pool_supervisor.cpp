@@ -1,65 +1,45 @@
 #include "actors/pool_supervisor.hpp"
 
-#include <map>
+#include <memory>
 #include <utility>
 
 #include <caf/all.hpp>
 
+#include "actors/supervisor.hpp"
+
 namespace custodian {
 
-namespace {
-
-struct pool_supervisor_state {
-  static inline const char* name = "custodian.pool_supervisor";
-
-  resource_config resource_template;
-  resource_context ctx;
-  /// Monitored, not linked: a resource killed outright (a kill cannot be trapped)
-  /// must not take its supervisor and pool down with it.
-  std::map<caf::actor_addr, resource_actor> resources;
-
-  pool_supervisor_state() = default;
-  pool_supervisor_state(const pool_supervisor_state&) = delete;
-  pool_supervisor_state& operator=(const pool_supervisor_state&) = delete;
-
-  // Runs when the supervisor ends for any reason: its resources end with it.
-  ~pool_supervisor_state() {
-    for (auto& [addr, handle] : resources)
-      caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
-  }
-};
-
-using self_ptr = pool_supervisor_actor::stateful_pointer<pool_supervisor_state>;
-
-pool_supervisor_actor::behavior_type pool_supervisor(self_ptr self, resource_config templ,
-                                                     resource_context ctx) {
-  self->state.resource_template = std::move(templ);
-  self->state.ctx = std::move(ctx);
-  // A resource ends alone (retired or crashed): its pool, which monitors it too,
-  // replaces it.
-  self->set_down_handler([self](caf::down_msg& msg) { self->state.resources.erase(msg.source); });
-  // The pool's end, or a stop from above, ends the supervisor, and so every resource.
-  self->set_exit_handler([self](caf::exit_msg& msg) {
-    self->quit(msg.reason ? msg.reason : caf::exit_reason::user_shutdown);
-  });
-  return {
-    [self](spawn_atom, const std::string& id, const connection_view_ptr& view) {
-      auto cfg = self->state.resource_template;
-      cfg.id = id;
-      cfg.view = view;
-      auto res = spawn_resource(self->system(), std::move(cfg), self->state.ctx);
-      self->monitor(res);
-      self->state.resources.emplace(res.address(), res);
-      return res;
-    },
-  };
+pool_supervisor_actor spawn_pool_supervisor(caf::actor_system& sys, const std::string& pool,
+                                            const supervision_config& cfg,
+                                            supervisor_watcher_actor watcher) {
+  supervisor_config sup;
+  sup.name = "pool " + pool;
+  sup.strategy = cfg.strategy;
+  sup.max_restarts = cfg.max_restarts;
+  sup.period = cfg.period;
+  sup.watcher = std::move(watcher);
+  return spawn_supervisor(sys, std::move(sup));
 }
 
-} // namespace
-
-pool_supervisor_actor spawn_pool_supervisor(caf::actor_system& sys, resource_config templ,
-                                            resource_context ctx) {
-  return sys.spawn(pool_supervisor, std::move(templ), std::move(ctx));
+child_spec resource_child(resource_config resource_template, resource_context ctx, std::string id,
+                          connection_view_ptr view, resource_restart_watcher watcher) {
+  resource_template.id = id;
+  resource_template.view = std::move(view);
+  auto starts = std::make_shared<uint64_t>(0);
+  child_spec spec;
+  spec.id = std::move(id);
+  spec.restart = restart_type::permanent;
+  // A resource told to stop ends at once; its connection is closed by a blocking
+  // worker, bounded by the cleanup timeout.
+  spec.shutdown = resource_template.cleanup_timeout;
+  spec.start = [cfg = std::move(resource_template), ctx = std::move(ctx), watcher,
+                starts](caf::actor_system& sys) {
+    auto res = spawn_resource(sys, cfg, ctx);
+    if ((*starts)++ > 0)
+      caf::anon_send(watcher, spawn_atom::value, cfg.id, res);
+    return caf::actor_cast<caf::actor>(res);
+  };
+  return spec;
 }
 
 } // namespace custodian

@@ -64,6 +64,7 @@ struct pool_stats {
   uint64_t validation_failures = 0;
   uint64_t ejections = 0;  ///< resources put in quarantine (by failures or by hand)
   uint64_t reinstated = 0; ///< resources back in service from quarantine
+  uint64_t restarts = 0;   ///< resources started again by the pool's supervisor
   /// Acquires answered with a lease, by wait: bucket i counts waits up to
   /// acquire_wait_bounds_us[i]; the last bucket, the longer ones.
   std::vector<uint64_t> acquire_wait_histogram;
@@ -80,7 +81,7 @@ typename Inspector::result_type inspect(Inspector& f, pool_stats& x) {
            x.size, x.idle, x.in_use, x.waiters, x.quarantined, x.degraded,
            x.created, x.closed, x.creation_failures,
            x.acquired, x.timeouts, x.reclaimed, x.leaks, x.bad_releases, x.failed, x.expired,
-           x.idle_closed, x.unhealthy, x.validation_failures, x.ejections, x.reinstated,
+           x.idle_closed, x.unhealthy, x.validation_failures, x.ejections, x.reinstated, x.restarts,
            x.acquire_wait_histogram, x.health, x.avail);
 }
 

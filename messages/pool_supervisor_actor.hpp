@@ -1,7 +1,8 @@
 #pragma once
-// The typed interface of a pool supervisor: the owner of one pool's resource
-// actors. The pool asks it for each resource it needs; a pool's resources end
-// with its supervisor. In-process only: a resource lives on the node of its pool.
+// The typed interfaces around a pool supervisor: the generic supervisor, with
+// the pool's resources as its children, and the pool as the actor that hears
+// each resource's fresh handle when it is started again after a crash.
+// In-process only: a resource lives on the node of its pool.
 
 #include <memory>
 #include <string>
@@ -12,17 +13,19 @@
 
 #include "messages/atoms.hpp"
 #include "messages/resource_actor.hpp"
+#include "messages/supervisor_actor.hpp"
 
 namespace custodian {
 
 class connection_view;
-
 using connection_view_ptr = std::shared_ptr<connection_view>;
 
-using pool_supervisor_actor = caf::typed_actor<
-  /// Spawns a resource (state `created`) with this id from the pool's resource
-  /// template, showing its connection in the view.
-  caf::replies_to<spawn_atom, std::string, connection_view_ptr>::with<resource_actor>>;
+using pool_supervisor_actor = supervisor_actor;
+
+/// Hears that the resource with this id was started again, as this actor (state
+/// `created`).
+using resource_restart_watcher =
+  caf::typed_actor<caf::reacts_to<spawn_atom, std::string, resource_actor>>;
 
 } // namespace custodian
 

@@ -117,7 +117,9 @@ struct chaos_fixture : pool_fixture {
           std::max<std::size_t>(highest[ev.pool], std::stoull(ev.resource.substr(dash + 1)));
       if (ev.kind == "resource_quarantined")
         quarantined.insert(ev.resource);
-      else if (ev.kind == "resource_reinstated" || ev.kind == "resource_retired")
+      // A restart starts a fresh actor, out of quarantine.
+      else if (ev.kind == "resource_reinstated" || ev.kind == "resource_retired" ||
+               ev.kind == "resource_restarted")
         quarantined.erase(ev.resource);
     }
   }
@@ -385,18 +387,21 @@ TEST_CASE_FIXTURE(chaos_fixture, "chaos: random faults under load keep every inv
   MESSAGE("granted " << granted << ", refused " << refused << ", execs " << execs << ", faults "
                      << faults << ", killed " << killed.size());
   // The run did exercise what it claims to.
-  uint64_t ejections = 0, reinstated = 0, failed = 0;
+  uint64_t ejections = 0, reinstated = 0, failed = 0, restarts = 0;
   for (const auto& p : pools) {
     auto s = peek<pool_stats>(p, stats_atom::value);
     ejections += s.ejections;
     reinstated += s.reinstated;
     failed += s.failed;
+    restarts += s.restarts;
   }
-  MESSAGE("ejections " << ejections << ", reinstated " << reinstated << ", failed " << failed);
+  MESSAGE("ejections " << ejections << ", reinstated " << reinstated << ", failed " << failed
+                        << ", restarts " << restarts);
   CHECK(granted > steps / 20);
   CHECK(ejections > 0);
   CHECK(failed > 0);
   CHECK_FALSE(killed.empty());
+  CHECK(restarts > 0);
   for (const auto& p : pools)
     CHECK(call<pool_state>(p, drain_atom::value).value == pool_state::destroyed);
   settle();

@@ -64,11 +64,18 @@ TEST_CASE_FIXTURE(pool_fixture, "a leased resource that crashes takes its lease 
   settle();
   auto s = stats(p);
   CHECK(s.failed == 1);
+  CHECK(s.restarts == 1);
   CHECK(s.in_use == 0);
   CHECK(s.idle == 1);
   auto r = exec_on(*this, p, h.granted.id);
   CHECK(r.failed_with(errc::unavailable));
-  CHECK(describe(r.error).find("resource ended") != std::string::npos);
+  CHECK(mentions(r.error, "its resource was restarted: it ended: exit_reason(unhandled_exception)"));
+  CHECK_FALSE(release(p, h.granted.id)); // its late return is no bad release
+  // Started again under the same name, with a fresh connection.
+  auto again = acquire(p);
+  CHECK(again.granted.resource == h.granted.resource);
+  CHECK(again.granted.handle != h.granted.handle);
+  CHECK(exec_on(*this, p, again.granted.id).value);
 }
 
 TEST_CASE_FIXTURE(pool_fixture, "a resource an exec breaks after its lease came back is retired") {

@@ -412,3 +412,26 @@ TEST_CASE_FIXTURE(registry_fixture, "a drain is bounded: what is not drained in 
   CHECK(report.value->drained.empty());
   CHECK(call<pool_stats>(pools.at("a"), stats_atom::value).error);
 }
+
+TEST_CASE_FIXTURE(registry_fixture, "a pool whose supervisor gives up makes its hard dependants unavailable until it is back") {
+  auto db = pool_named("db");
+  db.supervision.max_restarts = 1;
+  db.supervision.retry = backoff_policy{1'000ms, 8'000ms, 0.0};
+  auto pools = add_all({db, pool_named("api", {on("db")})});
+  settle();
+  for (int crash = 0; crash < 2; ++crash) {
+    auto victim = acquire(pools.at("db"));
+    caf::anon_send_exit(victim.granted.handle, caf::exit_reason::kill);
+    settle();
+  }
+  CHECK(summary_of("db").state == pool_state::error);
+  auto refused = try_acquire(pools.at("api"));
+  CHECK(refused.failed_with(errc::dependency_unavailable));
+  CHECK(mentions(refused.error, "root cause: db"));
+  CHECK(advance_until([&] { return available(summary_of("api")); }));
+  CHECK(summary_of("db").state == pool_state::active);
+  CHECK(availability_changes("api") ==
+        std::vector<std::string>{"available>unavailable:db", "unavailable>available:"});
+  auto served = acquire(pools.at("api"));
+  CHECK(served.granted.pool == "api");
+}

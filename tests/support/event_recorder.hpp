@@ -42,7 +42,8 @@ inline event_sink_actor spawn_recorder(caf::actor_system& sys, const event_bus_a
 }
 
 /// Replays every resource's "transition" events, in seq order, through the state
-/// table: each starts where the previous one ended and is a valid transition.
+/// table: each starts where the previous one ended and is a valid transition; a
+/// resource restarted by its supervisor starts again from `created`.
 /// Returns each resource's last state.
 inline std::map<std::string, lifecycle_state> replay_transitions(const std::vector<event>& events) {
   struct track {
@@ -54,6 +55,10 @@ inline std::map<std::string, lifecycle_state> replay_transitions(const std::vect
   for (const auto& ev : events) {
     CHECK_MESSAGE(ev.seq > last_seq, "seq " << ev.seq << " after " << last_seq);
     last_seq = ev.seq;
+    if (ev.kind == "resource_restarted") {
+      resources.erase(ev.resource); // a fresh actor under the same name
+      continue;
+    }
     if (ev.kind != "transition")
       continue;
     auto& t = resources[ev.resource];
