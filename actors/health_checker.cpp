@@ -66,7 +66,7 @@ void schedule(self_ptr self, watched& w) {
 /// A probe of watch `key` ended; `passed` is empty when it did not count (the
 /// resource was busy).
 void record(self_ptr self, const std::string& id, uint64_t key, std::optional<bool> passed,
-            uint64_t latency_us, std::string error) {
+            uint64_t latency_us, std::string error, std::string degraded = {}) {
   auto& st = self->state;
   auto i = st.resources.find(id);
   // Unwatched meanwhile, perhaps watched again: a probe of an earlier watch is
@@ -76,12 +76,13 @@ void record(self_ptr self, const std::string& id, uint64_t key, std::optional<bo
   auto& w = i->second;
   w.probing = false;
   if (passed) {
-    auto changed = w.tracker.record(*passed, std::chrono::microseconds{latency_us});
+    auto changed =
+      w.tracker.record(*passed, std::chrono::microseconds{latency_us}, !degraded.empty());
     w.report.status = w.tracker.status();
     w.report.consecutive_failures = w.tracker.consecutive_failures();
     if (*passed) {
       w.report.latency_us = latency_us;
-      w.report.last_error.clear();
+      w.report.last_error = std::move(degraded); // why a stage judged it degraded
     } else {
       w.report.last_error = std::move(error);
     }
@@ -97,7 +98,7 @@ void probe(self_ptr self, const std::string& id) {
   self->request(w.handle, caf::timespan{self->state.cfg.timeout}, ping_atom::value)
     .then(
       [self, id, key = w.key](const ping_result& r) {
-        record(self, id, key, true, r.latency_us, {});
+        record(self, id, key, true, r.latency_us, {}, r.degraded);
       },
       [self, id, key = w.key](caf::error& err) {
         // Leased, initializing or in a call: not a failure of the resource.

@@ -10,7 +10,8 @@ std::chrono::milliseconds probe_delay(const health_policy& policy, double unit_d
   return std::chrono::milliseconds{static_cast<int64_t>(interval * (1.0 + spread))};
 }
 
-bool health_tracker::record(bool passed, std::chrono::microseconds latency) {
+bool health_tracker::record(bool passed, std::chrono::microseconds latency,
+                            bool degraded_by_driver) {
   auto before = status_;
   if (!passed) {
     ++failures_;
@@ -25,7 +26,7 @@ bool health_tracker::record(bool passed, std::chrono::microseconds latency) {
   if (status_ == health_status::unhealthy && passes_ < std::max<uint32_t>(policy_.healthy_threshold, 1))
     return false;
   auto slow = policy_.degraded_latency.count() > 0 && latency > policy_.degraded_latency;
-  status_ = slow ? health_status::degraded : health_status::healthy;
+  status_ = slow || degraded_by_driver ? health_status::degraded : health_status::healthy;
   return status_ != before;
 }
 

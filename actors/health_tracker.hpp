@@ -34,7 +34,9 @@ public:
 
   /// Records one probe; returns true if the status changed. A resource not yet
   /// judged becomes healthy (or degraded) at its first pass.
-  bool record(bool passed, std::chrono::microseconds latency);
+  /// A pass is degraded when slower than the policy allows or when a driver stage
+  /// says so (`degraded_by_driver`).
+  bool record(bool passed, std::chrono::microseconds latency, bool degraded_by_driver = false);
 
   health_status status() const { return status_; }
   /// Failures in a row so far (what quarantine counts).

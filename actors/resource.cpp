@@ -46,7 +46,7 @@ struct call_ticket {
   std::optional<drivers::driver_error> error;
   std::shared_ptr<drivers::connection> opened;
   nlohmann::json response;
-  std::chrono::microseconds latency{0};
+  drivers::probe_result probe;
 
   bool claim(int outcome) {
     int expected = pending;
@@ -436,7 +436,7 @@ caf::result<ping_result> run_ping(self_ptr self) {
     [conn = st.conn, timeout](call_ticket& t) {
       auto res = conn->ping(timeout);
       if (res)
-        t.latency = res.value();
+        t.probe = std::move(res.value());
       else
         t.error = res.error();
     },
@@ -444,7 +444,8 @@ caf::result<ping_result> run_ping(self_ptr self) {
       if (t.error)
         promise.deliver(resource_error(self, errc::driver_error, driver_failure("ping", *t.error)));
       else
-        promise.deliver(ping_result{static_cast<uint64_t>(t.latency.count())});
+        promise.deliver(
+          ping_result{static_cast<uint64_t>(t.probe.latency.count()), std::move(t.probe.degraded)});
     },
     [self, promise, timeout]() mutable {
       promise.deliver(resource_error(

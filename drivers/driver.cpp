@@ -56,15 +56,24 @@ auto connection::guarded(const char* what, F&& hook) -> decltype(hook()) {
   }
 }
 
-driver_result<std::chrono::microseconds> connection::ping(millis timeout) {
-  return guarded("ping", [&]() -> driver_result<std::chrono::microseconds> {
+driver_result<probe_result> connection::ping(millis timeout) {
+  return guarded("ping", [&]() -> driver_result<probe_result> {
     auto start = std::chrono::steady_clock::now();
-    auto res = do_ping(timeout);
-    if (!res)
+    if (auto res = do_ping(timeout); !res)
       return res.error();
-    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                                 start);
+    probe_result out;
+    out.latency = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - start);
+    auto stages = do_check(timeout);
+    if (!stages)
+      return stages.error();
+    out.degraded = std::move(stages.value());
+    return out;
   });
+}
+
+driver_result<std::string> connection::do_check(millis) {
+  return std::string{};
 }
 
 driver_result<nlohmann::json> connection::exec(const nlohmann::json& request, millis timeout) {

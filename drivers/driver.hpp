@@ -65,6 +65,14 @@ private:
 struct done {};
 using driver_status = driver_result<done>;
 
+/// What a health probe found: how long the connectivity check took and, when a
+/// driver's own stage found the connection usable but impaired, why it is
+/// degraded (empty: nothing to report).
+struct probe_result {
+  std::chrono::microseconds latency{0};
+  std::string degraded;
+};
+
 /// One open connection to the underlying resource. Every call takes the time it
 /// may spend; the owning actor enforces the same bound on its side, so a driver
 /// that ignores it delays only the blocking worker running it.
@@ -75,8 +83,8 @@ public:
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
-  /// Connectivity probe; returns its latency.
-  driver_result<std::chrono::microseconds> ping(millis timeout);
+  /// Health probe: connectivity (its latency), then the driver's own stages.
+  driver_result<probe_result> ping(millis timeout);
   /// Runs one driver-specific request.
   driver_result<nlohmann::json> exec(const nlohmann::json& request, millis timeout);
   /// Restores the connection to a clean state (maintenance).
@@ -90,6 +98,10 @@ protected:
   connection() = default;
 
   virtual driver_status do_ping(millis timeout) = 0;
+  /// Driver-specific health stages, run after a passed connectivity check
+  /// (replication lag, free memory, queue depth, ...): an error fails the probe, a
+  /// non-empty text makes the resource degraded. None by default.
+  virtual driver_result<std::string> do_check(millis timeout);
   virtual driver_result<nlohmann::json> do_exec(const nlohmann::json& request, millis timeout) = 0;
   virtual driver_status do_reset(millis timeout) = 0;
   /// Called exactly once per connection; the connection counts as closed afterwards

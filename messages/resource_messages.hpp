@@ -50,12 +50,14 @@ typename Inspector::result_type inspect(Inspector& f, resource_status& x) {
 /// Result of a connectivity probe.
 struct ping_result {
   uint64_t latency_us = 0;
+  /// Why a driver stage judged the connection degraded; empty if it did not.
+  std::string degraded;
   bool operator==(const ping_result&) const = default;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, ping_result& x) {
-  return f(caf::meta::type_name("custodian.ping_result"), x.latency_us);
+  return f(caf::meta::type_name("custodian.ping_result"), x.latency_us, x.degraded);
 }
 
 } // namespace custodian

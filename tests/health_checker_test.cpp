@@ -138,3 +138,26 @@ TEST_CASE_FIXTURE(checker_fixture, "a resource watched again while a probe is in
   next_probe(); // nothing left scheduled for it
   CHECK(sim->counters().pings == 4);
 }
+
+TEST_CASE_FIXTURE(checker_fixture, "a driver's own stage makes a resource degraded, or unhealthy when it fails") {
+  drivers::sim_script staged;
+  staged.check_pattern = "~~--+";
+  sim->set_script("db-1", staged);
+  auto res = ready_resource("db-1");
+  auto checker = make_checker();
+  call<caf::ok_atom>(checker, watch_atom::value, std::string{"db-1"}, res);
+  next_probe(); // ~
+  auto r = status_of(checker, "db-1");
+  CHECK(r.status == health_status::degraded);
+  CHECK(r.last_error == "sim: scripted degradation");
+  next_probe(); // ~
+  next_probe(); // - (one failure is below the threshold)
+  CHECK(status_of(checker, "db-1").status == health_status::degraded);
+  next_probe(); // -
+  r = status_of(checker, "db-1");
+  CHECK(r.status == health_status::unhealthy);
+  CHECK(r.last_error.find("sim: scripted stage failure") != std::string::npos);
+  REQUIRE(reports->size() == 2);
+  CHECK((*reports)[0].status == health_status::degraded);
+  CHECK((*reports)[1].status == health_status::unhealthy);
+}

@@ -71,7 +71,8 @@ TEST_CASE("every message type crosses the serializer unchanged") {
   resource_status st{"orders-1", "orders", "sim", lifecycle_state::failed,
                      true,       false,    3,     "connect failed"};
   CHECK(round_trip(sys, st) == st);
-  CHECK(round_trip(sys, ping_result{42}) == ping_result{42});
+  CHECK(round_trip(sys, ping_result{42, "replication lag 3 s"}) ==
+        ping_result{42, "replication lag 3 s"});
   CHECK(round_trip(sys, shutdown_report{5, 1}) == shutdown_report{5, 1});
   CHECK(round_trip(sys, lifecycle_state::maintenance) == lifecycle_state::maintenance);
   pool_stats ps;

@@ -127,3 +127,25 @@ TEST_CASE("release_hangs ends a hang without waiting it out") {
   REQUIRE(conn);
   conn.value()->close(1s);
 }
+
+TEST_CASE("the sim's own health stage passes, degrades or fails each ping in turn") {
+  auto sim = std::make_shared<sim_driver>();
+  sim_script script;
+  script.check_pattern = "+~-";
+  sim->set_default_script(script);
+  auto conn = sim->connect("a", 1s).value();
+  auto first = conn->ping(1s);
+  REQUIRE(first);
+  CHECK(first.value().degraded.empty());
+  auto second = conn->ping(1s);
+  REQUIRE(second);
+  CHECK(second.value().degraded == "sim: scripted degradation");
+  auto third = conn->ping(1s);
+  REQUIRE_FALSE(third);
+  CHECK(third.error().message == "sim: scripted stage failure");
+  conn->close(1s);
+  auto bad = nlohmann::json{{"check_pattern", "+x"}};
+  CHECK_THROWS_WITH_AS(sim_script::from_json(bad),
+                       "check_pattern: must contain only '+', '~' and '-'",
+                       std::invalid_argument);
+}

@@ -16,7 +16,15 @@ protected:
     auto n = owner_->begin_call(resource_id_, sim_op::ping, script);
     if (fails(script.ping_pattern, n))
       return driver_error{driver_errc::broken, "sim: scripted ping failure"};
+    check_ = script.check_pattern.empty() ? '+' : script.check_pattern[n % script.check_pattern.size()];
     return done{};
+  }
+
+  // Runs under the same call as the ping it follows.
+  driver_result<std::string> do_check(millis) override {
+    if (check_ == '-')
+      return driver_error{driver_errc::rejected, "sim: scripted stage failure"};
+    return std::string{check_ == '~' ? "sim: scripted degradation" : ""};
   }
 
   driver_result<nlohmann::json> do_exec(const nlohmann::json& request, millis) override {
@@ -51,6 +59,8 @@ private:
 
   std::shared_ptr<sim_driver> owner_;
   std::string resource_id_;
+  /// The stage verdict of the latest ping.
+  char check_ = '+';
 };
 
 sim_driver::sim_driver(sim_script default_script) : default_script_(std::move(default_script)) {}

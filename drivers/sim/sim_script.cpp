@@ -43,12 +43,16 @@ driver_errc errc_from(const std::string& key, const nlohmann::json& j) {
   bad(key, "unknown driver error '" + j.get<std::string>() + "'");
 }
 
-std::string pattern_from(const std::string& key, const nlohmann::json& j) {
+std::string pattern_from(const std::string& key, const nlohmann::json& j,
+                         const std::string& letters = "+-") {
+  auto listed = "'" + std::string(1, letters[0]) + "'";
+  for (std::size_t i = 1; i < letters.size(); ++i)
+    listed += (i + 1 == letters.size() ? " and '" : ", '") + std::string(1, letters[i]) + "'";
   if (!j.is_string())
-    bad(key, "must be a string of '+' and '-'");
+    bad(key, "must be a string of " + listed);
   auto pattern = j.get<std::string>();
-  if (pattern.find_first_not_of("+-") != std::string::npos)
-    bad(key, "must contain only '+' and '-'");
+  if (pattern.find_first_not_of(letters) != std::string::npos)
+    bad(key, "must contain only " + listed);
   return pattern;
 }
 
@@ -83,6 +87,8 @@ sim_script sim_script::from_json(const nlohmann::json& j) {
       }
     } else if (key == "ping_pattern") {
       s.ping_pattern = pattern_from(key, value);
+    } else if (key == "check_pattern") {
+      s.check_pattern = pattern_from(key, value, "+~-");
     } else if (key == "exec_pattern") {
       s.exec_pattern = pattern_from(key, value);
     } else if (key == "exec_error") {

@@ -27,6 +27,9 @@ struct sim_script {
   std::array<bool, sim_op_count> throws{};
   /// Ping results, cycled per resource: '+' succeeds, '-' fails (broken). Empty = '+'.
   std::string ping_pattern;
+  /// The sim's own health stage, run after each passed ping and cycled with the
+  /// pings: '+' passes, '~' finds the connection degraded, '-' fails it. Empty = '+'.
+  std::string check_pattern;
   /// Exec results, cycled per resource: '+' succeeds, '-' fails with `exec_error`.
   std::string exec_pattern;
   driver_errc exec_error = driver_errc::rejected;
@@ -36,7 +39,8 @@ struct sim_script {
 
   /// Reads a script such as
   /// {"fail_connects": 2, "connect_error": "auth", "hang_ms": {"connect": 500},
-  ///  "throw_on": ["exec"], "ping_pattern": "++-", "exec_pattern": "+-",
+  ///  "throw_on": ["exec"], "ping_pattern": "++-", "check_pattern": "+~",
+  ///  "exec_pattern": "+-",
   ///  "exec_error": "broken"}.
   /// Throws std::invalid_argument naming the offending key for unknown keys or bad values.
   static sim_script from_json(const nlohmann::json& j);
