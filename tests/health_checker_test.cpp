@@ -38,6 +38,15 @@ struct checker_fixture : deterministic_fixture {
     return res;
   }
 
+  /// A checker watching db-1, ready and scripted with `script`.
+  health_checker_actor watch_scripted(drivers::sim_script script) {
+    sim->set_script("db-1", std::move(script));
+    auto res = ready_resource("db-1");
+    auto checker = make_checker();
+    REQUIRE(call<caf::ok_atom>(checker, watch_atom::value, std::string{"db-1"}, res).value);
+    return checker;
+  }
+
   /// One probe interval passes and every probe it started completes.
   void next_probe() {
     advance(1'000ms);
@@ -60,10 +69,7 @@ struct checker_fixture : deterministic_fixture {
 TEST_CASE_FIXTURE(checker_fixture, "statuses flip at their thresholds and are reported once each") {
   drivers::sim_script flaky;
   flaky.ping_pattern = "+---++";
-  sim->set_script("db-1", flaky);
-  auto res = ready_resource("db-1");
-  auto checker = make_checker();
-  REQUIRE(call<caf::ok_atom>(checker, watch_atom::value, std::string{"db-1"}, res).value);
+  auto checker = watch_scripted(flaky);
   CHECK(status_of(checker, "db-1").status == health_status::unknown);
   next_probe(); // +
   CHECK(status_of(checker, "db-1").status == health_status::healthy);
@@ -142,10 +148,7 @@ TEST_CASE_FIXTURE(checker_fixture, "a resource watched again while a probe is in
 TEST_CASE_FIXTURE(checker_fixture, "a driver's own stage makes a resource degraded, or unhealthy when it fails") {
   drivers::sim_script staged;
   staged.check_pattern = "~~--+";
-  sim->set_script("db-1", staged);
-  auto res = ready_resource("db-1");
-  auto checker = make_checker();
-  call<caf::ok_atom>(checker, watch_atom::value, std::string{"db-1"}, res);
+  auto checker = watch_scripted(staged);
   next_probe(); // ~
   auto r = status_of(checker, "db-1");
   CHECK(r.status == health_status::degraded);
