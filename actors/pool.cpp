@@ -1261,11 +1261,14 @@ void on_restarted(self_ptr self, const child_restarted& note) {
 void on_resource_started(self_ptr self, const std::string& id, const resource_actor& handle) {
   auto& st = self->state;
   auto slot_id = slot_of(st, id);
-  if (!slot_id || st.slots.at(*slot_id).handle) {
+  if (!slot_id) {
     stop_resource(self, id); // retired meanwhile
     return;
   }
-  initialize(self, *slot_id, handle);
+  // A slot still holding an actor is not waiting for this one (its restart note
+  // always comes first); should it ever, failures retire the slot and its child.
+  if (!st.slots.at(*slot_id).handle)
+    initialize(self, *slot_id, handle);
 }
 
 /// A resource's health changed: degraded ones are handed out last, an unhealthy
