@@ -117,11 +117,7 @@ struct registry_fixture : pool_fixture {
   /// Position of the first recorded event of this kind, pool and target state;
   /// the number of events if there is none.
   std::size_t first(const std::string& kind, const std::string& pool, const std::string& to) {
-    auto& evs = seen->events;
-    auto i = std::find_if(evs.begin(), evs.end(), [&](const event& ev) {
-      return ev.kind == kind && ev.pool == pool && ev.to == to;
-    });
-    return static_cast<std::size_t>(i - evs.begin());
+    return first_event(seen->events, kind, pool, to);
   }
 
   /// The availability changes of `pool`, as "from>to:root_cause".

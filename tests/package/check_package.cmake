@@ -1,5 +1,6 @@
 # Installs the build into a scratch prefix, then configures, builds and runs the
-# consumer project against it. Run by CTest as `find_package_consumer`.
+# consumer project against it with the library's compile flags (CXX_FLAGS, may be
+# empty). Run by CTest as `find_package_consumer`.
 foreach(var BUILD_DIR CONSUMER_DIR WORK_DIR GENERATOR)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "check_package.cmake needs -D${var}=...")
@@ -16,7 +17,10 @@ endfunction()
 file(REMOVE_RECURSE ${WORK_DIR})
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
 run(${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${WORK_DIR}/build -G ${GENERATOR}
-    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release)
+    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release
+    # The consumer is built like the library (a sanitized library needs a
+    # sanitized application).
+    "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}")
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/consumer)
 message(STATUS "find_package(custodian) consumer built and ran")

@@ -2,6 +2,7 @@
 // Records what the event bus delivers, for tests: a subscriber that keeps every
 // event, and the replay of each resource's transitions through the state table.
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -39,6 +40,16 @@ inline event_sink_actor spawn_recorder(caf::actor_system& sys, const event_bus_a
         self->send(bus, ack_atom::value, batch.subscription);
     }};
   });
+}
+
+/// Position of the first event in `events` of this kind, pool and target state;
+/// the number of events if there is none.
+inline std::size_t first_event(const std::vector<event>& events, const std::string& kind,
+                               const std::string& pool, const std::string& to) {
+  auto i = std::find_if(events.begin(), events.end(), [&](const event& ev) {
+    return ev.kind == kind && ev.pool == pool && ev.to == to;
+  });
+  return static_cast<std::size_t>(i - events.begin());
 }
 
 /// Replays every resource's "transition" events, in seq order, through the state
