@@ -30,6 +30,7 @@ using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
 using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using grow_atom = caf::atom_constant<caf::atom("grow")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using recover_atom = caf::atom_constant<caf::atom("recover")>;
 
 using pool_impl = pool_actor::extend<
   /// A resource's health status changed (from the pool's health checker).
@@ -44,6 +45,9 @@ using pool_impl = pool_actor::extend<
   caf::reacts_to<grow_atom>,
   /// The backoff after the pool's supervisor gave up has elapsed.
   caf::reacts_to<retry_atom>,
+  /// A failed resource was busy when probed in place: probe it again (slot,
+  /// reason, last chance).
+  caf::reacts_to<recover_atom, uint64_t, std::string, bool>,
   /// A resource was started again (resource_restart_watcher).
   caf::reacts_to<spawn_atom, std::string, resource_actor>,
   /// The supervisor restarted resources, or gave up (supervisor_watcher_actor).
@@ -92,6 +96,8 @@ struct slot {
   bool degraded_by_failures = false;
   /// An operator asked to quarantine it while it was leased (why): done on return.
   std::string quarantine_on_return;
+  /// Probes in place that found it busy in a row: a few are no verdict, more are.
+  uint32_t busy_probes = 0;
 };
 
 /// Who holds a lease or waits for one: an actor, or a thread using the blocking
@@ -330,6 +336,21 @@ void drop_from_quarantine(self_ptr self, const slot& s) {
       .then([](caf::ok_atom) {}, [](caf::error&) {});
 }
 
+/// A retiring resource has drained (or could not): its actor is stopped for good
+/// and the pool forgets it. Idempotent.
+void finish_retirement(self_ptr self, uint64_t slot_id) {
+  auto& st = self->state;
+  auto i = st.slots.find(slot_id);
+  if (i == st.slots.end() || i->second.state != slot_state::retiring)
+    return; // finished already, or its supervisor gave up and took it along
+  stop_resource(self, i->second.id);
+  st.slots.erase(i);
+  --st.retiring;
+  ++st.counters.closed;
+  check_drained(self);
+  settle_scaling(self);
+}
+
 /// Ends a resource: drains it (it closes its handle) and forgets it. The pool
 /// refills to min_idle at once, not at the next sweep.
 void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
@@ -347,27 +368,18 @@ void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
   publish(self, "resource_retired", i->second.id, "", "",
           nlohmann::json{{"reason", reason}}.dump());
   auto handle = i->second.handle;
-  auto done = [self, slot_id, gen = st.generation] {
-    auto& st = self->state;
-    if (st.generation != gen)
-      return; // its supervisor gave up meanwhile, and took it along
-    if (auto j = st.slots.find(slot_id); j != st.slots.end()) {
-      stop_resource(self, j->second.id);
-      st.slots.erase(j);
-    }
-    --st.retiring;
-    ++st.counters.closed;
-    check_drained(self);
-    settle_scaling(self);
-  };
   if (!handle) {
     // Not started yet: the answer to its start finds the slot gone.
-    done();
+    finish_retirement(self, slot_id);
   } else {
     // A resource that cannot drain now (initializing, in use, failed badly) is
-    // stopped; its state closes whatever it holds.
-    self->request(handle, caf::infinite, drain_atom::value)
-      .then([done](lifecycle_state) mutable { done(); }, [done](caf::error&) mutable { done(); });
+    // stopped; its state closes whatever it holds. The bound covers one that ends
+    // mid-drain: its promise dies with it, unanswered.
+    auto bound = caf::timespan{st.resource_template.drain_timeout +
+                               st.resource_template.cleanup_timeout + std::chrono::seconds{1}};
+    self->request(handle, bound, drain_atom::value)
+      .then([self, slot_id](lifecycle_state) { finish_retirement(self, slot_id); },
+            [self, slot_id](caf::error&) { finish_retirement(self, slot_id); });
   }
   grow(self);
 }
@@ -948,25 +960,36 @@ void eject(self_ptr self, uint64_t slot_id, const std::string& reason) {
   review_standing(self);
 }
 
+/// Busy answers in a row after which a resource probed in place counts as failing
+/// (one stuck in a state that never ends).
+constexpr uint32_t max_busy_probes = 3;
+
 /// Probes a failed resource in place: back in line if it works; if not, one more
 /// failure counts, or, on its last chance, it is replaced.
 void recover_in_place(self_ptr self, uint64_t slot_id, std::string reason, bool last_chance) {
   auto& st = self->state;
   auto& s = st.slots.at(slot_id);
   set_slot_state(st, s, slot_state::recovering);
-  probe_recovery(self, s.handle, check_timeout(st),
-                 [self, slot_id, reason, last_chance](std::optional<std::string> why_not) {
-                   auto i = self->state.slots.find(slot_id);
-                   if (i == self->state.slots.end() ||
-                       i->second.state != slot_state::recovering)
-                     return;
-                   if (!why_not)
-                     back_in_line(self, slot_id, slot_state::recovering);
-                   else if (last_chance)
-                     retire(self, slot_id, reason + "; recovery failed: " + *why_not);
-                   else
-                     on_failure(self, slot_id, "recovery failed: " + *why_not);
-                 });
+  probe_recovery(
+    self, s.handle, check_timeout(st),
+    [self, slot_id, reason, last_chance](const caf::error& why_not) {
+      auto i = self->state.slots.find(slot_id);
+      if (i == self->state.slots.end() || i->second.state != slot_state::recovering)
+        return;
+      auto busy = is(why_not, errc::unavailable) || is(why_not, errc::invalid_transition);
+      i->second.busy_probes = busy ? i->second.busy_probes + 1 : 0;
+      if (!why_not)
+        back_in_line(self, slot_id, slot_state::recovering);
+      else if (busy && i->second.busy_probes <= max_busy_probes)
+        // Busy with another call (a probe that hangs, say): no verdict; once that
+        // call is bounded, probe again.
+        self->delayed_send(self, check_timeout(self->state), recover_atom::value, slot_id,
+                           reason, last_chance);
+      else if (last_chance)
+        retire(self, slot_id, reason + "; recovery failed: " + describe(why_not));
+      else
+        on_failure(self, slot_id, "recovery failed: " + describe(why_not));
+    });
 }
 
 /// Marks a resource degraded: handed out only when no healthy one is idle.
@@ -1225,7 +1248,11 @@ void on_restarted(self_ptr self, const child_restarted& note) {
     if (!slot_id)
       continue; // retired meanwhile: the supervisor was told to stop it
     auto& s = st.slots.at(*slot_id);
-    if (s.state == slot_state::retiring || (s.state == slot_state::creating && !s.handle))
+    if (s.state == slot_state::retiring) {
+      finish_retirement(self, *slot_id); // it ended while draining: done with it
+      continue;
+    }
+    if (s.state == slot_state::creating && !s.handle)
       continue;
     auto why = id == note.child ? "it ended: " + note.reason
                                 : "restarted along with " + note.child + " (" + note.reason + ")";
@@ -1674,6 +1701,11 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
     [self](deadline_atom) { on_drain_deadline(self); },
     [self](grow_atom) { grow(self); },
     [self](retry_atom) { retry(self); },
+    [self](recover_atom, uint64_t slot_id, const std::string& reason, bool last_chance) {
+      if (auto i = self->state.slots.find(slot_id);
+          i != self->state.slots.end() && i->second.state == slot_state::recovering)
+        recover_in_place(self, slot_id, reason, last_chance);
+    },
     [self](spawn_atom, const std::string& id, const resource_actor& handle) {
       on_resource_started(self, id, handle);
     },

@@ -104,12 +104,14 @@ void attempt(self_ptr self, const std::string& id) {
   e.attempting = true;
   ++e.attempts;
   probe_recovery(self, e.handle, caf::timespan{st.cfg.attempt_timeout},
-                 [self, id](std::optional<std::string> why_not) {
+                 [self, id, key = e.key](const caf::error& why_not) {
                    auto i = self->state.resources.find(id);
-                   if (i == self->state.resources.end())
-                     return; // released meanwhile
+                   // Released meanwhile, perhaps ejected again: an attempt of an
+                   // earlier stay is not this one's.
+                   if (i == self->state.resources.end() || i->second.key != key)
+                     return;
                    if (why_not)
-                     attempt_failed(self, id, *why_not);
+                     attempt_failed(self, id, describe(why_not));
                    else
                      finish(self, id, true,
                             "recovered on attempt " + std::to_string(i->second.attempts));

@@ -5,7 +5,6 @@
 // resource in place. Include from actor implementations (it needs CAF's
 // request API).
 
-#include <optional>
 #include <string>
 
 #include "messages/errors.hpp"
@@ -13,20 +12,24 @@
 
 namespace custodian {
 
-/// Probes `handle` on behalf of `self`; `done(std::optional<std::string>)` gets
-/// nothing if it works, else why not.
+/// Probes `handle` on behalf of `self`; `done(caf::error)` gets no error if it
+/// works, else why not (`unavailable` or `invalid_transition` when the resource is
+/// busy with another call: no verdict).
 template <class Self, class Done>
 void probe_recovery(Self* self, const resource_actor& handle, caf::timespan bound, Done done) {
-  auto failed = [done](caf::error& err) mutable { done(describe(err)); };
+  auto failed = [done](caf::error& err) mutable { done(std::move(err)); };
   self->request(handle, bound, status_atom::value)
     .then(
       [self, handle, bound, done, failed](const resource_status& status) mutable {
-        if (status.state == lifecycle_state::failed)
+        if (status.state == lifecycle_state::failed && !status.recoverable)
+          done(make_error(errc::driver_error, "resource " + status.id +
+                                                " failed for good: " + status.last_error));
+        else if (status.state == lifecycle_state::failed)
           self->request(handle, bound, initialize_atom::value)
-            .then([done](lifecycle_state) mutable { done(std::nullopt); }, failed);
+            .then([done](lifecycle_state) mutable { done(caf::error{}); }, failed);
         else
           self->request(handle, bound, ping_atom::value)
-            .then([done](const ping_result&) mutable { done(std::nullopt); }, failed);
+            .then([done](const ping_result&) mutable { done(caf::error{}); }, failed);
       },
       failed);
 }

@@ -126,3 +126,20 @@ TEST_CASE_FIXTURE(pool_fixture, "after a failure in use, the idle resources are 
   CHECK(next.granted.resource != "orders-2");
   CHECK(next.granted.resource != "orders-3");
 }
+
+TEST_CASE_FIXTURE(pool_fixture, "a resource that ends while it drains is forgotten") {
+  auto p = make_pool(pool_cfg(0, 2));
+  auto a = acquire(p);
+  auto b = acquire(p);
+  CHECK_FALSE(release(p, a.granted.id));
+  CHECK_FALSE(release(p, b.granted.id));
+  auto ping = ask(a.granted.handle, ping_atom::value); // a call in flight
+  run();
+  auto resized = ask(p, resize_atom::value, uint32_t{0}, uint32_t{1});
+  run();
+  REQUIRE(state_of(a.granted.handle) == lifecycle_state::draining);
+  caf::anon_send_exit(a.granted.handle, caf::exit_reason::kill);
+  settle();
+  CHECK(stats(p).size == 1);
+  CHECK(call<pool_state>(p, drain_atom::value).value == pool_state::destroyed);
+}

@@ -257,3 +257,21 @@ TEST_CASE_FIXTURE(pool_fixture, "failed health probes count as failures in a row
   CHECK(s.closed == 1);
   CHECK(s.created == 3);
 }
+
+TEST_CASE_FIXTURE(pool_fixture, "a failed resource busy with another call is probed again, not counted twice") {
+  auto p = make_pool(with_quarantine(pool_cfg(1, 1), 2));
+  auto h = acquire(p);
+  auto ping = ask(h.granted.handle, ping_atom::value); // a call in flight (it hangs)
+  run();
+  CHECK(call<caf::ok_atom>(p, fail_atom::value, h.granted.id, std::string{"odd reply"}).value);
+  // settle() above ran the hanging call: the probe found the resource busy and
+  // waits one check timeout before it probes again.
+  auto s = stats(p);
+  CHECK(s.quarantined == 0);
+  CHECK(s.idle == 0);
+  pass(*this, 500ms);
+  s = stats(p);
+  CHECK(s.quarantined == 0);
+  CHECK(s.closed == 0);
+  CHECK(s.idle == 1);
+}

@@ -148,3 +148,27 @@ TEST_CASE_FIXTURE(quarantine_fixture, "an operator releases a resource from quar
   settle();
   CHECK(sim->counters().pings == 0); // no attempt after the release
 }
+
+TEST_CASE_FIXTURE(quarantine_fixture, "a resource ejected again while an earlier attempt is out keeps one schedule") {
+  auto res = ready_resource("db-1", pings("-"));
+  eject("db-1", res);
+  advance(100ms); // attempt 1 of the first stay: its ping waits on the executor
+  CHECK(call<caf::ok_atom>(q, release_atom::value, std::string{"db-1"}).value);
+  eject("db-1", res);
+  settle(); // the earlier attempt fails now: not this stay's
+  auto e = entries();
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].attempts == 0);
+  CHECK(e[0].next_attempt_in_ms == 100);
+  // This stay runs its own schedule to the end, and nothing is left behind.
+  for (int i = 0; i < 20; ++i) {
+    advance(100ms);
+    settle();
+  }
+  REQUIRE(outcomes->size() == 2);
+  CHECK((*outcomes)[1].recovered == false);
+  CHECK((*outcomes)[1].attempts == 3);
+  CHECK(entries().empty());
+  advance(1'000ms);
+  settle();
+}
