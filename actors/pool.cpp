@@ -132,7 +132,7 @@ struct pool_data {
 
   pool_config cfg;
   /// What every resource is made from: the config's template with pool and driver.
-  resource_config resource_template;
+  std::shared_ptr<const resource_config> resource_template;
   resource_context ctx;
   /// Spawns, owns and restarts the resources; monitored: when it gives up, the
   /// pool goes to `error` and tries again with a new one.
@@ -375,8 +375,8 @@ void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
     // A resource that cannot drain now (initializing, in use, failed badly) is
     // stopped; its state closes whatever it holds. The bound covers one that ends
     // mid-drain: its promise dies with it, unanswered.
-    auto bound = caf::timespan{st.resource_template.drain_timeout +
-                               st.resource_template.cleanup_timeout + std::chrono::seconds{1}};
+    auto bound = caf::timespan{st.resource_template->drain_timeout +
+                               st.resource_template->cleanup_timeout + std::chrono::seconds{1}};
     self->request(handle, bound, drain_atom::value)
       .then([self, slot_id](lifecycle_state) { finish_retirement(self, slot_id); },
             [self, slot_id](caf::error&) { finish_retirement(self, slot_id); });
@@ -1639,9 +1639,10 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
   st.cfg = std::move(cfg);
   st.standing.reported.pool = st.cfg.name;
   st.ctx = std::move(ctx);
-  st.resource_template = st.cfg.resource;
-  st.resource_template.pool = st.cfg.name;
-  st.resource_template.driver = st.cfg.driver;
+  auto templ = st.cfg.resource;
+  templ.pool = st.cfg.name;
+  templ.driver = st.cfg.driver;
+  st.resource_template = std::make_shared<const resource_config>(std::move(templ));
   st.counters.acquire_wait_histogram.assign(acquire_wait_bounds_us.size() + 1, 0);
   st.rng.seed(std::hash<std::string>{}(st.cfg.name));
   start_supervisor(self);

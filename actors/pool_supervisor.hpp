@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "actors/backoff_schedule.hpp"
@@ -43,7 +44,8 @@ pool_supervisor_actor spawn_pool_supervisor(caf::actor_system& sys, const std::s
 /// How one resource is started: from the pool's template with this id, showing
 /// its connection in `view`. Every start after the first tells `watcher` the
 /// fresh handle (the first is the answer to the pool's start request).
-child_spec resource_child(resource_config resource_template, resource_context ctx, std::string id,
-                          connection_view_ptr view, resource_restart_watcher watcher);
+child_spec resource_child(std::shared_ptr<const resource_config> resource_template,
+                          resource_context ctx, std::string id, connection_view_ptr view,
+                          resource_restart_watcher watcher);
 
 } // namespace custodian

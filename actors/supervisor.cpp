@@ -1,6 +1,7 @@
 #include "actors/supervisor.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <exception>
 #include <map>
 #include <utility>
@@ -45,8 +46,9 @@ struct supervisor_state {
   supervisor_watcher_actor watcher;
   /// In start order. Monitored, not linked: a child killed outright must not take
   /// its supervisor down. Their handles are kept: a child whose last handle is
-  /// dropped would exit.
-  std::vector<child> children;
+  /// dropped would exit. A deque: children stopped oldest first (a pool drains
+  /// its resources so) leave from the front at no cost.
+  std::deque<child> children;
   std::map<caf::actor_addr, stopping_child> stopping;
 
   // Declared so that the state is no aggregate: CAF would build it from `self`.
@@ -122,8 +124,12 @@ caf::expected<caf::actor> add(self_ptr self, child_spec spec) {
 /// shutdown time; its down message ends the stop.
 stopping_child& stop(self_ptr self, child& c) {
   auto addr = c.handle.address();
-  self->send_exit(c.handle, caf::exit_reason::user_shutdown);
-  self->delayed_send(self, c.spec.shutdown, kill_atom::value, addr);
+  if (c.spec.shutdown.count() == 0) {
+    self->send_exit(c.handle, caf::exit_reason::kill); // no time to wind down: no timer
+  } else {
+    self->send_exit(c.handle, caf::exit_reason::user_shutdown);
+    self->delayed_send(self, c.spec.shutdown, kill_atom::value, addr);
+  }
   auto& entry = self->state.stopping[addr];
   entry.handle = std::move(c.handle);
   c.handle = caf::actor{};

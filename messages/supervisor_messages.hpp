@@ -29,7 +29,8 @@ struct child_spec {
   /// handle or a throw means the child did not start.
   std::function<caf::actor(caf::actor_system&)> start;
   /// How long a child told to stop (`user_shutdown`) may take before it is
-  /// killed. OTP's default.
+  /// killed (OTP's default); zero kills it at once (OTP's brutal_kill), for a
+  /// child with nothing to wind down in its own time.
   std::chrono::milliseconds shutdown{5'000};
 };
 
