@@ -163,8 +163,12 @@ struct pool_data {
   /// acquires in a loop.
   caf::actor_addr last_watched;
   uint64_t next_slot = 1;
-  /// Slots in state `creating` (kept by set_slot_state).
+  /// Slots in state `creating` and `quarantined` (kept by set_slot_state), and
+  /// slots reported unhealthy (kept by set_health): the pool's health is judged
+  /// after every change, so it is not counted afresh each time.
   uint32_t creating = 0;
+  std::size_t quarantined = 0;
+  std::size_t unhealthy = 0;
   std::string last_creation_error;
   pool_stats counters;
   /// The one timer of the sweep.
@@ -205,11 +209,28 @@ using self_ptr = pool_impl::stateful_pointer<pool_data>;
 
 /// Moves a slot to `to`, keeping the count of slots being created.
 void set_slot_state(pool_data& st, slot& s, slot_state to) {
-  if (s.state == slot_state::creating)
-    --st.creating;
-  if (to == slot_state::creating)
-    ++st.creating;
+  auto count = [&](slot_state x, int by) {
+    if (x == slot_state::creating)
+      st.creating += by;
+    else if (x == slot_state::quarantined)
+      st.quarantined += by;
+  };
+  count(s.state, -1);
+  count(to, +1);
   s.state = to;
+}
+
+/// Sets a slot's health, keeping the counts of degraded and unhealthy slots.
+void set_health(pool_data& st, slot& s, health_status to) {
+  auto count = [&](health_status x, int by) {
+    if (x == health_status::degraded)
+      st.degraded += by;
+    else if (x == health_status::unhealthy)
+      st.unhealthy += by;
+  };
+  count(s.health, -1);
+  count(to, +1);
+  s.health = to;
 }
 
 // The pool's standing in the registry; see the handlers below.
@@ -303,19 +324,15 @@ void clear_failures(pool_data& st, slot& s) {
   s.failures = 0;
   if (s.degraded_by_failures) {
     s.degraded_by_failures = false;
-    if (s.health == health_status::degraded) {
-      --st.degraded;
-      s.health = health_status::unknown;
-    }
+    if (s.health == health_status::degraded)
+      set_health(st, s, health_status::unknown);
   }
 }
 
 /// Stops probing a slot's resource.
 void forget_health(self_ptr self, slot& s) {
   auto& st = self->state;
-  if (s.health == health_status::degraded)
-    --st.degraded;
-  s.health = health_status::unknown;
+  set_health(st, s, health_status::unknown);
   if (st.by_resource.erase(s.id) > 0 && st.checker)
     self->send(st.checker, unwatch_atom::value, s.id);
   review_standing(self);
@@ -936,12 +953,6 @@ quarantine_actor& quarantine_of(self_ptr self) {
   return st.quarantine;
 }
 
-std::size_t quarantined(const pool_data& st) {
-  return static_cast<std::size_t>(std::count_if(st.slots.begin(), st.slots.end(), [](auto& x) {
-    return x.second.state == slot_state::quarantined;
-  }));
-}
-
 /// Takes a resource out of service into the pool's quarantine.
 void eject(self_ptr self, uint64_t slot_id, const std::string& reason) {
   auto& st = self->state;
@@ -994,9 +1005,7 @@ void recover_in_place(self_ptr self, uint64_t slot_id, std::string reason, bool 
 
 /// Marks a resource degraded: handed out only when no healthy one is idle.
 void mark_degraded(pool_data& st, slot& s) {
-  if (s.health != health_status::degraded)
-    ++st.degraded;
-  s.health = health_status::degraded;
+  set_health(st, s, health_status::degraded);
   s.degraded_by_failures = true;
 }
 
@@ -1015,7 +1024,7 @@ void on_failure(self_ptr self, uint64_t slot_id, const std::string& reason) {
   auto& policy = st.cfg.quarantine->policy;
   if (++s.failures < policy.consecutive_failures) {
     recover_in_place(self, slot_id, reason, false);
-  } else if (may_eject(policy, st.live(), quarantined(st))) {
+  } else if (may_eject(policy, st.live(), st.quarantined)) {
     eject(self, slot_id, reason);
   } else {
     // Probed afresh: the checker's first pass reports it healthy again.
@@ -1307,11 +1316,7 @@ void on_health(self_ptr self, const health_report& report) {
     return; // retired meanwhile
   auto slot_id = i->second;
   auto& s = st.slots.at(slot_id);
-  if (s.health == health_status::degraded)
-    --st.degraded;
-  s.health = report.status;
-  if (s.health == health_status::degraded)
-    ++st.degraded;
+  set_health(st, s, report.status);
   publish(self, "health", s.id, "", to_string(report.status),
           nlohmann::json{{"consecutive_failures", report.consecutive_failures},
                          {"latency_us", report.latency_us},
@@ -1399,6 +1404,8 @@ void forget_all_slots(self_ptr self) {
   st.creating = 0;
   st.retiring = 0;
   st.degraded = 0;
+  st.quarantined = 0;
+  st.unhealthy = 0;
 }
 
 /// The supervisor gave up (more restarts than its intensity allows) and took
@@ -1513,7 +1520,7 @@ pool_stats stats_of(self_ptr self) {
   s.idle = st.idle.size();
   s.in_use = st.leases.size();
   s.waiters = st.waiters.size();
-  s.quarantined = quarantined(st);
+  s.quarantined = st.quarantined;
   s.degraded = st.degraded;
   s.health = st.standing.reported.health;
   s.avail = st.standing.notice.now;
@@ -1555,15 +1562,12 @@ caf::result<pool_stats> resize(self_ptr self, uint32_t min_idle, uint32_t max_si
 pool_health_facts health_facts(const pool_data& st) {
   pool_health_facts facts;
   facts.state = st.state;
-  for (const auto& [id, s] : st.slots) {
-    if (s.state == slot_state::creating || s.state == slot_state::retiring)
-      continue;
-    ++facts.resources;
-    // A resource in quarantine does not work; its probes are the quarantine's.
-    facts.unhealthy +=
-      s.state == slot_state::quarantined || s.health == health_status::unhealthy ? 1 : 0;
-    facts.degraded += s.health == health_status::degraded ? 1 : 0;
-  }
+  // Slots being created or retired do not count; those have no health (it is
+  // forgotten when they go), and neither do resources in quarantine, which do
+  // not work: their probes are the quarantine's.
+  facts.resources = st.slots.size() - st.creating - st.retiring;
+  facts.unhealthy = st.quarantined + st.unhealthy;
+  facts.degraded = st.degraded;
   facts.creations_failing = st.creation_failures_in_row > 0;
   return facts;
 }
