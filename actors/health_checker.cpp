@@ -102,7 +102,7 @@ void probe(self_ptr self, const std::string& id) {
       },
       [self, id, key = w.key](caf::error& err) {
         // Leased, initializing or in a call: not a failure of the resource.
-        if (is(err, errc::invalid_transition) || is(err, errc::unavailable))
+        if (busy(err))
           record(self, id, key, std::nullopt, 0, {});
         else
           record(self, id, key, false, 0, describe(err));

@@ -677,7 +677,7 @@ void check_then_grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_
       },
       [self, slot_id, hand_over, wait_again](caf::error& err) mutable {
         // Busy (a health probe is running) is no verdict: the probe decides.
-        if ((is(err, errc::unavailable) || is(err, errc::invalid_transition)) && hand_over())
+        if (busy(err) && hand_over())
           return;
         auto& st = self->state;
         if (auto i = st.slots.find(slot_id);
@@ -926,7 +926,7 @@ void revalidate_idle(self_ptr self) {
       .then([self, slot_id](const ping_result&) { back_in_line(self, slot_id, slot_state::validating); },
             [self, slot_id](caf::error& err) {
               // Busy (a health probe is running) is no verdict: the probe decides.
-              if (is(err, errc::unavailable) || is(err, errc::invalid_transition)) {
+              if (busy(err)) {
                 back_in_line(self, slot_id, slot_state::validating);
                 return;
               }
@@ -987,11 +987,11 @@ void recover_in_place(self_ptr self, uint64_t slot_id, std::string reason, bool 
       auto i = self->state.slots.find(slot_id);
       if (i == self->state.slots.end() || i->second.state != slot_state::recovering)
         return;
-      auto busy = is(why_not, errc::unavailable) || is(why_not, errc::invalid_transition);
-      i->second.busy_probes = busy ? i->second.busy_probes + 1 : 0;
+      auto was_busy = busy(why_not);
+      i->second.busy_probes = was_busy ? i->second.busy_probes + 1 : 0;
       if (!why_not)
         back_in_line(self, slot_id, slot_state::recovering);
-      else if (busy && i->second.busy_probes <= max_busy_probes)
+      else if (was_busy && i->second.busy_probes <= max_busy_probes)
         // Busy with another call (a probe that hangs, say): no verdict; once that
         // call is bounded, probe again.
         self->delayed_send(self, check_timeout(self->state), recover_atom::value, slot_id,

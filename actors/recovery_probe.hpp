@@ -13,8 +13,8 @@
 namespace custodian {
 
 /// Probes `handle` on behalf of `self`; `done(caf::error)` gets no error if it
-/// works, else why not (`unavailable` or `invalid_transition` when the resource is
-/// busy with another call: no verdict).
+/// works, else why not (`busy(err)` when the resource is busy with another call:
+/// no verdict).
 template <class Self, class Done>
 void probe_recovery(Self* self, const resource_actor& handle, caf::timespan bound, Done done) {
   auto failed = [done](caf::error& err) mutable { done(std::move(err)); };

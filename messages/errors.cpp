@@ -38,6 +38,10 @@ bool is(const caf::error& err, errc code) {
   return err && err.category() == error_category && err.code() == static_cast<uint8_t>(code);
 }
 
+bool busy(const caf::error& err) {
+  return is(err, errc::unavailable) || is(err, errc::invalid_transition);
+}
+
 namespace {
 
 std::string with_context(std::string code, const caf::message& ctx) {

@@ -43,6 +43,10 @@ caf::error make_error(errc code, std::string message);
 /// Returns true if `err` belongs to the "custodian" category and has code `code`.
 bool is(const caf::error& err, errc code);
 
+/// Whether a resource refused a call because it is busy (a call in flight) or in
+/// a state that ends by itself (initializing, say): no verdict on its health.
+bool busy(const caf::error& err);
+
 /// Renders a "custodian" error from its raw parts; the category renderer uses it.
 std::string render_error(uint8_t code, const caf::message& context);
 

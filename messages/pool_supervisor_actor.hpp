@@ -7,7 +7,6 @@
 #include <memory>
 #include <string>
 
-#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -28,5 +27,3 @@ using resource_restart_watcher =
   caf::typed_actor<caf::reacts_to<spawn_atom, std::string, resource_actor>>;
 
 } // namespace custodian
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(custodian::connection_view_ptr)

@@ -34,6 +34,15 @@ void break_in_use(pool_fixture& f, const pool_actor& p, const pool_fixture::held
   f.settle();
 }
 
+/// A backend that went away: every connect is refused and every exec breaks.
+drivers::sim_script gone() {
+  drivers::sim_script s;
+  s.fail_connects = 1'000;
+  s.exec_pattern = "-";
+  s.exec_error = drivers::driver_errc::broken;
+  return s;
+}
+
 /// Lets `d` pass in steps of 50 ms, running whatever became due.
 void pass(pool_fixture& f, caf::timespan d) {
   for (caf::timespan t{0}; t < d; t += 50ms) {
@@ -102,11 +111,7 @@ TEST_CASE_FIXTURE(pool_fixture, "failures in a row eject a resource that is neve
 TEST_CASE_FIXTURE(pool_fixture, "a resource that never recovers is given up and replaced") {
   auto p = make_pool(with_quarantine(pool_cfg(1, 2), 1));
   auto h = acquire(p);
-  drivers::sim_script down; // every connect from now on is refused
-  down.fail_connects = 1'000;
-  down.exec_pattern = "-";
-  down.exec_error = drivers::driver_errc::broken;
-  sim->set_script(h.granted.resource, down);
+  sim->set_script(h.granted.resource, gone());
   CHECK(exec_on(*this, p, h.granted.id).failed_with(errc::driver_error));
   settle();
   CHECK(stats(p).quarantined == 1);
@@ -144,11 +149,7 @@ TEST_CASE_FIXTURE(pool_fixture, "a degraded resource that no longer answers is r
   auto a = acquire(p);
   auto b = acquire(p);
   break_in_use(*this, p, a);
-  drivers::sim_script down;
-  down.fail_connects = 1'000;
-  down.exec_pattern = "-";
-  down.exec_error = drivers::driver_errc::broken;
-  sim->set_script(b.granted.resource, down);
+  sim->set_script(b.granted.resource, gone());
   CHECK(exec_on(*this, p, b.granted.id).failed_with(errc::driver_error));
   pass(*this, 600ms); // its last chance: initialized again, which fails
   auto s = stats(p);
