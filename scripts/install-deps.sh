@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake ninja-build ccache
   libcaf-dev nlohmann-json3-dev libspdlog-dev doctest-dev
+  libsqlite3-dev libcpp-httplib-dev
 )
 
 missing=()
