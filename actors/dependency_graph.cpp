@@ -14,6 +14,10 @@ void dependency_graph::add(const std::string& pool, std::vector<dependency> depe
   edges_[pool] = std::move(depends_on);
 }
 
+void dependency_graph::remove(const std::string& pool) {
+  edges_.erase(pool);
+}
+
 std::optional<std::string> dependency_graph::validate() const {
   for (const auto& [pool, deps] : edges_)
     for (const auto& d : deps)

@@ -27,6 +27,8 @@ class dependency_graph {
 public:
   /// Declares a pool and its dependencies; declaring it again replaces them.
   void add(const std::string& pool, std::vector<dependency> depends_on);
+  /// Forgets a pool; edges of others to it stay (validate names them).
+  void remove(const std::string& pool);
 
   /// Checks that every dependency is a declared pool and that there is no cycle.
   /// Returns what is wrong, naming the pool or the cycle ("a -> b -> a").

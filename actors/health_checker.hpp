@@ -27,6 +27,8 @@ struct health_checker_config {
   std::chrono::milliseconds bypass_window{500};
   /// Seeds the probe jitter.
   uint64_t seed = 1;
+
+  bool operator==(const health_checker_config&) const = default;
 };
 
 health_checker_actor spawn_health_checker(caf::actor_system& sys, health_checker_config cfg,

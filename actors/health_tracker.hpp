@@ -22,6 +22,8 @@ struct health_policy {
   uint32_t unhealthy_threshold = 3;
   /// A pass slower than this is degraded; 0 = latency is not judged.
   std::chrono::microseconds degraded_latency{0};
+
+  bool operator==(const health_policy&) const = default;
 };
 
 /// Delay until the next probe: the interval moved by up to ±jitter of itself;

@@ -58,6 +58,7 @@ using time_point = std::chrono::steady_clock::time_point;
 
 /// Why a lease past its TTL was taken back; its late return is reported as a leak.
 const std::string leak_reason = "leaked: held past lease_ttl_ms";
+const std::string replaced_reason = "replaced: its pool's config changed";
 
 enum class slot_state : uint8_t {
   creating,
@@ -68,6 +69,26 @@ enum class slot_state : uint8_t {
   quarantined, ///< held by the quarantine, never handed out
   retiring,
 };
+
+std::string to_string(slot_state x) {
+  switch (x) {
+  case slot_state::creating:
+    return "creating";
+  case slot_state::idle:
+    return "idle";
+  case slot_state::validating:
+    return "validating";
+  case slot_state::leased:
+    return "leased";
+  case slot_state::recovering:
+    return "recovering";
+  case slot_state::quarantined:
+    return "quarantined";
+  case slot_state::retiring:
+    return "retiring";
+  }
+  return "unknown";
+}
 
 /// One resource of the pool.
 struct slot {
@@ -98,6 +119,8 @@ struct slot {
   std::string quarantine_on_return;
   /// Probes in place that found it busy in a row: a few are no verdict, more are.
   uint32_t busy_probes = 0;
+  /// Made from a config replaced since: a rolling replace retires it.
+  bool outdated = false;
 };
 
 /// Who holds a lease or waits for one: an actor, or a thread using the blocking
@@ -146,6 +169,9 @@ struct pool_data {
   health_checker_actor checker;
   /// Holds ejected resources and tries to recover them; spawned on first use.
   quarantine_actor quarantine;
+  /// The quarantine policy changed while resources were in quarantine: they finish
+  /// on the old schedule, and a new quarantine takes the next ejection after them.
+  bool quarantine_outdated = false;
   /// Slot ids by resource id, for health reports.
   std::map<std::string, uint64_t> by_resource;
   /// Idle or leased slots reported degraded: while there are any, acquire looks
@@ -182,6 +208,12 @@ struct pool_data {
   std::optional<time_point> next_creation_at;
   std::mt19937_64 rng;
   pool_standing standing;
+  /// A rolling replace: slots made from an earlier config, the replacement being
+  /// created (its slot id; 0 = none), and replacements ready for which no outdated
+  /// slot could be retired yet (it was leased): the pool is that far above max_size.
+  std::size_t outdated = 0;
+  uint64_t replacing = 0;
+  std::size_t spare = 0;
 
   pool_data() = default;
   pool_data(const pool_data&) = delete;
@@ -315,6 +347,8 @@ void serve_waiters(self_ptr self);
 void on_failure(self_ptr self, uint64_t slot_id, const std::string& reason);
 void eject(self_ptr self, uint64_t slot_id, const std::string& reason);
 void grow(self_ptr self);
+void roll(self_ptr self);
+void retire_replaced(self_ptr self);
 void check_drained(self_ptr self);
 void settle_scaling(self_ptr self);
 
@@ -368,6 +402,16 @@ void finish_retirement(self_ptr self, uint64_t slot_id) {
   settle_scaling(self);
 }
 
+/// An outdated slot is retiring: a spare replacement no longer waits for it, and
+/// the last one ends the rolling replace.
+void on_outdated_gone(self_ptr self) {
+  auto& st = self->state;
+  --st.outdated;
+  st.spare = std::min(st.spare, st.outdated);
+  if (st.outdated == 0)
+    publish(self, "rolling_replace_done", "", "", "", "{}");
+}
+
 /// Ends a resource: drains it (it closes its handle) and forgets it. The pool
 /// refills to min_idle at once, not at the next sweep.
 void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
@@ -376,6 +420,8 @@ void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
   if (i == st.slots.end() || i->second.state == slot_state::retiring)
     return;
   drop_from_quarantine(self, i->second);
+  if (std::exchange(i->second.outdated, false))
+    on_outdated_gone(self);
   set_slot_state(st, i->second, slot_state::retiring);
   ++st.retiring;
   std::erase(st.idle, slot_id);
@@ -441,6 +487,11 @@ void on_created(self_ptr self, uint64_t slot_id) {
     st.lifetimes.add(i->second.retire_at, slot_id);
   st.idle.push_back(slot_id);
   watch_health(self, slot_id);
+  if (slot_id == st.replacing) {
+    st.replacing = 0;
+    ++st.spare;
+    retire_replaced(self);
+  }
   if (st.state == pool_state::initializing && st.creating == 0)
     set_state(self, pool_state::active, "min_idle warmed");
   serve_waiters(self);
@@ -451,6 +502,8 @@ void on_created(self_ptr self, uint64_t slot_id) {
 
 void on_creation_failed(self_ptr self, uint64_t slot_id, const caf::error& err) {
   auto& st = self->state;
+  if (slot_id == st.replacing)
+    st.replacing = 0; // roll tries again after the creation backoff
   ++st.counters.creation_failures;
   st.last_creation_error = describe(err);
   std::uniform_real_distribution<double> draw{0.0, 1.0};
@@ -490,7 +543,7 @@ void initialize(self_ptr self, uint64_t slot_id, resource_actor handle) {
       });
 }
 
-void create_resource(self_ptr self) {
+uint64_t create_resource(self_ptr self) {
   auto& st = self->state;
   auto slot_id = st.next_slot++;
   auto id = st.cfg.name + "-" + std::to_string(slot_id);
@@ -512,6 +565,7 @@ void create_resource(self_ptr self) {
         if (self->state.generation == gen && self->state.slots.count(slot_id) > 0)
           on_creation_failed(self, slot_id, err);
       });
+  return slot_id;
 }
 
 /// Creates resources for waiters that no creation in progress will serve, and
@@ -534,6 +588,7 @@ void grow(self_ptr self) {
   // dependants refuse their acquires meanwhile.
   if (st.creation_failures_in_row > 0 && live == 0 && st.cfg.max_size > 0)
     create_resource(self);
+  roll(self);
 }
 
 /// A pool scaling after a resize is active again once it is within its bounds.
@@ -596,6 +651,7 @@ void record_wait(pool_data& st, caf::timespan waited) {
   auto bucket = std::lower_bound(acquire_wait_bounds_us.begin(), acquire_wait_bounds_us.end(), us) -
                 acquire_wait_bounds_us.begin();
   ++st.counters.acquire_wait_histogram[static_cast<std::size_t>(bucket)];
+  st.counters.acquire_wait_total_us += us;
 }
 
 /// Leases an idle slot to `holder`.
@@ -821,7 +877,12 @@ void give_back(self_ptr self, uint64_t slot_id) {
     retire(self, slot_id, "max_lifetime reached");
     return;
   }
-  if (st.live() > st.cfg.max_size) {
+  if (s.outdated && st.spare > 0) {
+    --st.spare;
+    retire(self, slot_id, replaced_reason);
+    return;
+  }
+  if (st.live() > st.cfg.max_size + st.spare) {
     retire(self, slot_id, "pool shrunk");
     return;
   }
@@ -943,6 +1004,12 @@ void revalidate_idle(self_ptr self) {
 
 quarantine_actor& quarantine_of(self_ptr self) {
   auto& st = self->state;
+  if (st.quarantine && st.quarantine_outdated && st.quarantined == 0) {
+    self->unlink_from(st.quarantine);
+    self->send_exit(st.quarantine, caf::exit_reason::user_shutdown);
+    st.quarantine = quarantine_actor{};
+    st.quarantine_outdated = false;
+  }
   if (!st.quarantine) {
     auto cfg = st.cfg.quarantine.value_or(quarantine_config{});
     cfg.seed = std::hash<std::string>{}(st.cfg.name);
@@ -1406,6 +1473,10 @@ void forget_all_slots(self_ptr self) {
   st.degraded = 0;
   st.quarantined = 0;
   st.unhealthy = 0;
+  // Every slot from here on is made from the current config.
+  st.outdated = 0;
+  st.replacing = 0;
+  st.spare = 0;
 }
 
 /// The supervisor gave up (more restarts than its intensity allows) and took
@@ -1522,6 +1593,7 @@ pool_stats stats_of(self_ptr self) {
   s.waiters = st.waiters.size();
   s.quarantined = st.quarantined;
   s.degraded = st.degraded;
+  s.outdated = st.outdated;
   s.health = st.standing.reported.health;
   s.avail = st.standing.notice.now;
   return s;
@@ -1555,6 +1627,176 @@ caf::result<pool_stats> resize(self_ptr self, uint32_t min_idle, uint32_t max_si
     set_state(self, pool_state::scaling, "resize");
   arm_sweep(self);
   return stats_of(self);
+}
+
+// --- configuring at run time -------------------------------------------------------
+
+/// What every resource is made from: the config's template with pool and driver.
+void make_template(pool_data& st) {
+  auto templ = st.cfg.resource;
+  templ.pool = st.cfg.name;
+  templ.driver = st.cfg.driver;
+  st.resource_template = std::make_shared<const resource_config>(std::move(templ));
+}
+
+/// Spawns the health checker of the config, if it has one, and has it probe every
+/// resource that was probed before.
+void start_checker(self_ptr self) {
+  auto& st = self->state;
+  if (!st.cfg.health)
+    return;
+  // Linked: the checker ends with its pool.
+  st.checker = spawn_health_checker(self->system(), *st.cfg.health,
+                                    caf::actor_cast<health_watcher_actor>(self));
+  self->link_to(st.checker);
+  for (const auto& [id, slot_id] : st.by_resource)
+    self->request(st.checker, caf::infinite, watch_atom::value, id, st.slots.at(slot_id).handle)
+      .then([](caf::ok_atom) {}, [](caf::error&) {});
+}
+
+void replace_checker(self_ptr self) {
+  auto& st = self->state;
+  if (st.checker) {
+    self->unlink_from(st.checker);
+    self->send_exit(st.checker, caf::exit_reason::user_shutdown);
+    st.checker = health_checker_actor{};
+  }
+  if (!st.cfg.health) {
+    // Nothing probes them any more: their last verdicts no longer hold.
+    for (const auto& [id, slot_id] : st.by_resource)
+      set_health(st, st.slots.at(slot_id), health_status::unknown);
+    st.by_resource.clear();
+  }
+  start_checker(self);
+}
+
+/// Creates the replacement of one outdated resource once the last one is in:
+/// the pool goes at most one above max_size meanwhile.
+void roll(self_ptr self) {
+  auto& st = self->state;
+  if (st.outdated == 0 || st.replacing != 0 || st.spare > 0 || !st.serving() ||
+      st.live() > st.cfg.max_size)
+    return;
+  if (st.next_creation_at && self->clock().now() < *st.next_creation_at)
+    return; // grow_atom comes back after the backoff, and so does roll
+  st.replacing = create_resource(self);
+}
+
+/// A replacement is ready: an outdated resource that does not work goes first,
+/// else an idle one. A leased one goes when it comes back (`give_back`).
+void retire_replaced(self_ptr self) {
+  auto& st = self->state;
+  auto pick = [&]() -> std::optional<uint64_t> {
+    for (auto wanted : {slot_state::quarantined, slot_state::recovering, slot_state::idle})
+      for (const auto& [slot_id, s] : st.slots)
+        if (s.outdated && s.state == wanted)
+          return slot_id;
+    return std::nullopt;
+  };
+  while (st.spare > 0) {
+    auto slot_id = pick();
+    if (!slot_id)
+      return;
+    --st.spare;
+    retire(self, *slot_id, replaced_reason);
+  }
+}
+
+/// Marks every resource outdated and starts replacing them one at a time. Those
+/// still being created are retired at once: grow makes new ones in their place.
+void begin_roll(self_ptr self) {
+  auto& st = self->state;
+  std::vector<uint64_t> unborn;
+  for (auto& [slot_id, s] : st.slots) {
+    if (s.state == slot_state::retiring || s.outdated)
+      continue;
+    s.outdated = true;
+    ++st.outdated;
+    if (s.state == slot_state::creating)
+      unborn.push_back(slot_id);
+  }
+  if (st.outdated > 0)
+    publish(self, "rolling_replace", "", "", "",
+            nlohmann::json{{"outdated", st.outdated}}.dump());
+  for (auto slot_id : unborn)
+    retire(self, slot_id, replaced_reason);
+  roll(self);
+}
+
+caf::result<caf::ok_atom> configure(self_ptr self, const pool_update& update) {
+  auto& st = self->state;
+  if (!update || update->name != st.cfg.name)
+    return pool_error(self, errc::bad_request,
+                      "a config of pool " + (update ? update->name : std::string{"(none)"}) +
+                        " cannot configure pool " + st.cfg.name);
+  if (st.closing())
+    return pool_error(self, errc::invalid_transition, to_string(st.state) + " -> configure");
+  auto next = *update;
+  auto new_driver = next.driver != st.cfg.driver;
+  auto new_health = next.health != st.cfg.health;
+  auto new_quarantine = next.quarantine != st.cfg.quarantine;
+  auto resized = next.min_idle != st.cfg.min_idle || next.max_size != st.cfg.max_size;
+  // Sizes go through resize, which shrinks and grows as an operator's resize does.
+  auto [min_idle, max_size] = std::pair{next.min_idle, next.max_size};
+  next.min_idle = st.cfg.min_idle;
+  next.max_size = st.cfg.max_size;
+  st.cfg = std::move(next);
+  make_template(st);
+  if (new_health)
+    replace_checker(self);
+  if (new_quarantine && st.quarantine)
+    st.quarantine_outdated = true;
+  publish(self, "pool_configured", "", "", "",
+          nlohmann::json{{"rolling", new_driver}, {"health", new_health},
+                         {"quarantine", new_quarantine}, {"resized", resized}}
+            .dump());
+  if (new_driver)
+    begin_roll(self);
+  if (resized && st.state != pool_state::error) {
+    resize(self, min_idle, max_size);
+  } else {
+    st.cfg.min_idle = min_idle;
+    st.cfg.max_size = max_size;
+    grow(self);
+    serve_waiters(self);
+    arm_sweep(self);
+  }
+  review_standing(self);
+  return caf::ok_atom::value;
+}
+
+std::vector<resource_summary> resources_of(self_ptr self) {
+  std::vector<resource_summary> out;
+  for (const auto& [slot_id, s] : self->state.slots)
+    out.push_back(resource_summary{s.id, to_string(s.state), s.health, s.outdated});
+  return out;
+}
+
+/// An operator has an idle resource reset by its driver before it is handed out
+/// again; a failure there is handled as any other failure of the resource.
+caf::result<caf::ok_atom> maintain_by_hand(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto found = std::find_if(st.slots.begin(), st.slots.end(),
+                            [&](const auto& entry) { return entry.second.id == id; });
+  if (found == st.slots.end())
+    return pool_error(self, errc::not_found, "pool " + st.cfg.name + " has no resource " + id);
+  auto slot_id = found->first;
+  auto& s = found->second;
+  if (s.state != slot_state::idle)
+    return pool_error(self, errc::unavailable,
+                      "resource " + id + " is " + to_string(s.state) + ": only an idle one is maintained");
+  std::erase(st.idle, slot_id);
+  set_slot_state(st, s, slot_state::validating);
+  publish(self, "maintenance", id, "", "", "{}");
+  auto bound = caf::timespan{st.cfg.resource.operation_timeout + std::chrono::seconds{1}};
+  self->request(s.handle, bound, maintain_atom::value)
+    .then([self, slot_id](lifecycle_state) { back_in_line(self, slot_id, slot_state::validating); },
+          [self, slot_id](caf::error& err) {
+            auto i = self->state.slots.find(slot_id);
+            if (i != self->state.slots.end() && i->second.state == slot_state::validating)
+              on_failure(self, slot_id, "maintenance failed: " + describe(err));
+          });
+  return caf::ok_atom::value;
 }
 
 // --- standing in the registry -----------------------------------------------------
@@ -1643,19 +1885,11 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
   st.cfg = std::move(cfg);
   st.standing.reported.pool = st.cfg.name;
   st.ctx = std::move(ctx);
-  auto templ = st.cfg.resource;
-  templ.pool = st.cfg.name;
-  templ.driver = st.cfg.driver;
-  st.resource_template = std::make_shared<const resource_config>(std::move(templ));
+  make_template(st);
   st.counters.acquire_wait_histogram.assign(acquire_wait_bounds_us.size() + 1, 0);
   st.rng.seed(std::hash<std::string>{}(st.cfg.name));
   start_supervisor(self);
-  if (st.cfg.health) {
-    // Linked: the checker ends with its pool.
-    st.checker = spawn_health_checker(self->system(), *st.cfg.health,
-                                      caf::actor_cast<health_watcher_actor>(self));
-    self->link_to(st.checker);
-  }
+  start_checker(self);
   self->set_down_handler([self](caf::down_msg& msg) {
     auto& sup = self->state.supervisor;
     if (sup && msg.source == sup.address())
@@ -1700,6 +1934,9 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
     },
     [self](release_atom, const std::string& resource) { return release_by_hand(self, resource); },
     [self](quarantine_atom) { return quarantine_entries(self); },
+    [self](maintain_atom, const std::string& resource) { return maintain_by_hand(self, resource); },
+    [self](resources_atom) { return resources_of(self); },
+    [self](configure_atom, const pool_update& update) { return configure(self, update); },
     [self](const health_report& report) { on_health(self, report); },
     [self](const quarantine_outcome& outcome) { on_quarantine_outcome(self, outcome); },
     [self](sweep_atom) { sweep(self); },

@@ -23,6 +23,8 @@ struct quarantine_config {
   std::chrono::milliseconds attempt_timeout{5'000};
   /// Seeds the jitter of the delays.
   uint64_t seed = 1;
+
+  bool operator==(const quarantine_config&) const = default;
 };
 
 quarantine_actor spawn_quarantine(caf::actor_system& sys, quarantine_config cfg);

@@ -20,6 +20,8 @@ struct quarantine_policy {
   double max_ejection_percent = 50.0;
   /// Share of each delay that jitter may take away, in [0, 1].
   double jitter = 0.1;
+
+  bool operator==(const quarantine_policy&) const = default;
 };
 
 /// Delay before recovery attempt `attempt` (0 = the first); `unit_draw` in [0, 1).

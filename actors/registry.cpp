@@ -219,9 +219,87 @@ std::vector<pool_summary> summaries(self_ptr self) {
   return out;
 }
 
-// --- draining -----------------------------------------------------------------------
+// --- changing pools at run time -----------------------------------------------------
 
 void drain_next(self_ptr self);
+
+caf::result<caf::ok_atom> configure(self_ptr self, const pool_update& update) {
+  auto& st = self->state;
+  if (!update)
+    return registry_error(errc::bad_request, "no config to apply");
+  auto i = st.pools.find(update->name);
+  if (i == st.pools.end())
+    return registry_error(errc::not_found, "no pool named " + update->name);
+  if (i->second.ended)
+    return registry_error(errc::unavailable, "pool " + update->name + " has ended");
+  auto graph = st.graph;
+  graph.add(update->name, update->depends_on);
+  if (auto wrong = graph.validate())
+    return registry_error(errc::bad_config, *wrong);
+  st.graph = std::move(graph);
+  cascade(self);
+  start_ready(self);
+  auto promise = self->make_response_promise<caf::ok_atom>();
+  self->request(i->second.handle, caf::infinite, configure_atom::value, update)
+    .then([promise](caf::ok_atom ok) mutable { promise.deliver(ok); },
+          [promise](caf::error& err) mutable { promise.deliver(std::move(err)); });
+  return promise;
+}
+
+/// Forgets a pool that was drained or stopped, and what its dependants made of it.
+void forget(self_ptr self, const std::string& name) {
+  auto& st = self->state;
+  auto i = st.pools.find(name);
+  if (i == st.pools.end())
+    return;
+  self->demonitor(i->second.handle.address());
+  if (!i->second.ended)
+    self->send_exit(i->second.handle, caf::exit_reason::user_shutdown);
+  st.pools.erase(i);
+  st.graph.remove(name);
+  cascade(self);
+  if (st.drain)
+    drain_next(self); // the registry's drain may have waited for this one
+}
+
+caf::result<bool> remove(self_ptr self, const std::string& name, bool force,
+                         caf::timespan within) {
+  auto& st = self->state;
+  auto i = st.pools.find(name);
+  if (i == st.pools.end())
+    return registry_error(errc::not_found, "no pool named " + name);
+  if (st.stopping)
+    return registry_error(errc::unavailable, "stopping: pools are being drained");
+  auto dependants = st.graph.dependants(name);
+  if (!dependants.empty()) {
+    std::string names;
+    for (const auto& d : dependants)
+      names += (names.empty() ? "" : ", ") + d;
+    return registry_error(errc::conflict, "pool " + name + " is a dependency of " + names +
+                                            ": change or remove them first");
+  }
+  if (force || i->second.ended) {
+    forget(self, name);
+    return false;
+  }
+  if (i->second.draining)
+    return registry_error(errc::unavailable, "pool " + name + " is being removed");
+  i->second.draining = true;
+  auto promise = self->make_response_promise<bool>();
+  self->request(i->second.handle, within, drain_atom::value)
+    .then(
+      [self, name, promise](pool_state) mutable {
+        forget(self, name);
+        promise.deliver(true);
+      },
+      [self, name, promise](caf::error&) mutable {
+        forget(self, name);
+        promise.deliver(false);
+      });
+  return promise;
+}
+
+// --- draining -----------------------------------------------------------------------
 
 /// A pool of the drain is done: drained in time, or stopped.
 void finish_pool(self_ptr self, const std::string& name, bool drained) {
@@ -292,6 +370,10 @@ registry_impl::behavior_type registry(self_ptr self, resource_context ctx) {
     [self](add_atom, const pool_configs& batch) { return add(self, batch); },
     [self](caf::get_atom, const std::string& name) { return find(self, name); },
     [self](status_atom) { return summaries(self); },
+    [self](configure_atom, const pool_update& update) { return configure(self, update); },
+    [self](remove_atom, const std::string& name, bool force, caf::timespan within) {
+      return remove(self, name, force, within);
+    },
     [self](drain_atom, caf::timespan within) { return drain(self, within); },
     [self](const pool_report& report) { on_report(self, report); },
   };

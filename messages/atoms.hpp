@@ -37,6 +37,11 @@ using status_atom = caf::atom_constant<caf::atom("status")>;
 using history_atom = caf::atom_constant<caf::atom("history")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 
+// Operating pools at run time.
+using configure_atom = caf::atom_constant<caf::atom("configure")>;
+using resources_atom = caf::atom_constant<caf::atom("resources")>;
+using remove_atom = caf::atom_constant<caf::atom("remove")>;
+
 // Event bus.
 using publish_atom = caf::atom_constant<caf::atom("publish")>;
 using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;

@@ -30,6 +30,8 @@ enum class errc : uint8_t {
   bad_request,
   /// A hard dependency of the pool is unavailable.
   dependency_unavailable,
+  /// The request conflicts with how things stand (a pool others depend on).
+  conflict,
 };
 
 /// The category under which `errc` values are registered.

@@ -2,9 +2,11 @@
 // The typed interface of a pool actor: the authority over its leases.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
@@ -16,6 +18,11 @@
 #include "messages/registry_messages.hpp"
 
 namespace custodian {
+
+struct pool_config;
+
+/// A pool's new config. In-process only: a config holds its driver instance.
+using pool_update = std::shared_ptr<const pool_config>;
 
 /// Hears of every change of a pool's state or own health (the registry).
 using pool_watcher_actor = caf::typed_actor<caf::reacts_to<pool_report>>;
@@ -72,6 +79,20 @@ using pool_actor = caf::typed_actor<
   caf::replies_to<release_atom, std::string>::with<caf::ok_atom>,
   /// The pool's resources in quarantine: since when, attempts, next attempt.
   caf::replies_to<quarantine_atom>::with<std::vector<quarantine_entry>>,
+  /// An operator has idle resource `id` maintained (the driver's reset) before it
+  /// is handed out again. `not_found` for a resource the pool does not have,
+  /// `unavailable` for one that is not idle (leased, being created, ...).
+  caf::replies_to<maintain_atom, std::string>::with<caf::ok_atom>,
+  /// The pool's resources: id, state in the pool, health, outdated.
+  caf::replies_to<resources_atom>::with<std::vector<resource_summary>>,
+  /// Applies a new config of this pool. Sizes, timeouts, thresholds, health and
+  /// quarantine policies apply at once (limits of resources already made, such as
+  /// their lifetime, apply to the next ones). A new driver is rolled in: one
+  /// resource of the new config comes up (one above max_size at most) before each
+  /// outdated one is retired, so acquires never lack a working resource; a leased
+  /// one is retired when it comes back. Dependencies are the registry's.
+  /// `bad_request` for another pool's config; `invalid_transition` while draining.
+  caf::replies_to<configure_atom, pool_update>::with<caf::ok_atom>,
   /// Starts a pool spawned waiting for its dependencies (state `creating`, where
   /// acquires wait in line): it warms min_idle, then serves. Replies the state it
   /// entered; `invalid_transition` unless it was waiting.
@@ -86,3 +107,5 @@ using pool_actor = caf::typed_actor<
   caf::reacts_to<availability_notice>>;
 
 } // namespace custodian
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(custodian::pool_update)

@@ -8,6 +8,7 @@
 
 #include <caf/meta/type_name.hpp>
 
+#include "messages/health_status.hpp"
 #include "messages/pool_health.hpp"
 #include "messages/pool_state.hpp"
 #include "messages/registry_messages.hpp"
@@ -31,6 +32,24 @@ typename Inspector::result_type inspect(Inspector& f, lease& x) {
   return f(caf::meta::type_name("custodian.lease"), x.id, x.pool, x.resource, x.handle);
 }
 
+/// One resource as its pool sees it.
+struct resource_summary {
+  std::string id;
+  /// creating, idle, validating, leased, recovering, quarantined or retiring.
+  std::string state;
+  health_status health = health_status::unknown;
+  /// Made from an earlier config: a rolling replace retires it.
+  bool outdated = false;
+
+  bool operator==(const resource_summary&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, resource_summary& x) {
+  return f(caf::meta::type_name("custodian.resource_summary"), x.id, x.state, x.health,
+           x.outdated);
+}
+
 /// Upper bounds (µs) of the acquire wait histogram's buckets; one more bucket
 /// counts the waits above the last bound.
 inline constexpr std::array<uint64_t, 12> acquire_wait_bounds_us{
@@ -48,6 +67,7 @@ struct pool_stats {
   uint64_t waiters = 0; ///< acquires queued
   uint64_t quarantined = 0; ///< resources in quarantine: held, never handed out
   uint64_t degraded = 0;    ///< resources handed out only when no healthy one is idle
+  uint64_t outdated = 0;    ///< resources a rolling replace has yet to replace
   uint64_t created = 0; ///< resources that reached ready
   uint64_t closed = 0;  ///< resources retired and drained
   uint64_t creation_failures = 0;
@@ -68,6 +88,8 @@ struct pool_stats {
   /// Acquires answered with a lease, by wait: bucket i counts waits up to
   /// acquire_wait_bounds_us[i]; the last bucket, the longer ones.
   std::vector<uint64_t> acquire_wait_histogram;
+  /// The sum of those waits (µs), for the histogram's mean.
+  uint64_t acquire_wait_total_us = 0;
   /// Its own health, and its availability once its dependencies count.
   pool_health health = pool_health::healthy;
   availability avail;
@@ -78,11 +100,11 @@ struct pool_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pool_stats& x) {
   return f(caf::meta::type_name("custodian.pool_stats"), x.name, x.state, x.min_idle, x.max_size,
-           x.size, x.idle, x.in_use, x.waiters, x.quarantined, x.degraded,
+           x.size, x.idle, x.in_use, x.waiters, x.quarantined, x.degraded, x.outdated,
            x.created, x.closed, x.creation_failures,
            x.acquired, x.timeouts, x.reclaimed, x.leaks, x.bad_releases, x.failed, x.expired,
            x.idle_closed, x.unhealthy, x.validation_failures, x.ejections, x.reinstated, x.restarts,
-           x.acquire_wait_histogram, x.health, x.avail);
+           x.acquire_wait_histogram, x.acquire_wait_total_us, x.health, x.avail);
 }
 
 } // namespace custodian

@@ -35,6 +35,16 @@ using registry_actor = caf::typed_actor<
   caf::replies_to<caf::get_atom, std::string>::with<pool_actor>,
   /// Every pool in start order: state, own health, availability and root cause.
   caf::replies_to<status_atom>::with<std::vector<pool_summary>>,
+  /// Applies a pool's new config: its dependencies are checked with the rest of
+  /// the graph first (`bad_config` naming an unknown pool or a cycle; then nothing
+  /// changes), the cascade is computed again, and the pool applies the rest (see
+  /// the pool's `configure_atom`). `not_found` for an unknown pool.
+  caf::replies_to<configure_atom, pool_update>::with<caf::ok_atom>,
+  /// Removes pool `name`: drained within the given time, or stopped at once when
+  /// `force` is set or the time runs out; replies whether it drained. `conflict`
+  /// naming the pools that depend on it (hard or soft: a dependant would be left
+  /// with a dangling dependency); `not_found` for an unknown pool.
+  caf::replies_to<remove_atom, std::string, bool, caf::timespan>::with<bool>,
   /// Drains every pool, each once its dependants are done (dependants before what
   /// they depend on), all within the given time: a pool not drained by then is
   /// stopped. Replies which drained and which were forced; adds are refused from

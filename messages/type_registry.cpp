@@ -43,6 +43,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<pool_state>("custodian.pool_state");
   cfg.add_message_type<lease>("custodian.lease");
   cfg.add_message_type<pool_stats>("custodian.pool_stats");
+  cfg.add_message_type<resource_summary>("custodian.resource_summary");
+  cfg.add_message_type<std::vector<resource_summary>>("custodian.resource_summaries");
   cfg.add_message_type<pool_actor>("custodian.pool_actor");
   cfg.add_message_type<std::vector<pool_actor>>("custodian.pool_actors");
   cfg.add_message_type<pool_health>("custodian.pool_health");

@@ -431,3 +431,52 @@ TEST_CASE_FIXTURE(registry_fixture, "a pool whose supervisor gives up makes its 
   auto served = acquire(pools.at("api"));
   CHECK(served.granted.pool == "api");
 }
+
+TEST_CASE_FIXTURE(registry_fixture, "a pool others depend on cannot be removed, and is still there") {
+  add_all({pool_named("db"), pool_named("cache", {on("db", dependency_kind::soft)})});
+  settle();
+  auto r = call<bool>(reg, remove_atom::value, std::string{"db"}, false, caf::timespan{1s});
+  CHECK(is(r.error, errc::conflict));
+  CHECK(mentions(r.error, "cache"));
+  CHECK(summaries().size() == 2);
+  CHECK(is(call<bool>(reg, remove_atom::value, std::string{"nope"}, false, caf::timespan{1s}).error,
+           errc::not_found));
+}
+
+TEST_CASE_FIXTURE(registry_fixture, "a removed pool drains, is forgotten and frees what it depended on") {
+  auto pools = add_all({pool_named("db"), pool_named("cache", {on("db")})});
+  settle();
+  auto r = call<bool>(reg, remove_atom::value, std::string{"cache"}, false, caf::timespan{1s});
+  REQUIRE_MESSAGE(r.value, describe(r.error));
+  CHECK(*r.value); // drained in time
+  CHECK(summaries().size() == 1);
+  CHECK(is(call<pool_actor>(reg, caf::get_atom::value, std::string{"cache"}).error,
+           errc::not_found));
+  // Nothing depends on db any more: it can go too, here without draining.
+  auto forced = call<bool>(reg, remove_atom::value, std::string{"db"}, true, caf::timespan{1s});
+  REQUIRE(forced.value);
+  CHECK_FALSE(*forced.value);
+  settle();
+  CHECK(summaries().empty());
+  CHECK(sim->open_connections() == 0);
+}
+
+TEST_CASE_FIXTURE(registry_fixture, "a new config that would close a cycle is refused and changes nothing") {
+  auto pools = add_all({pool_named("db"), pool_named("cache", {on("db")})});
+  settle();
+  auto looped = pool_named("db", {on("cache")});
+  auto r = call<caf::ok_atom>(reg, configure_atom::value,
+                              std::make_shared<const pool_config>(looped));
+  CHECK(is(r.error, errc::bad_config));
+  CHECK(mentions(r.error, "cycle"));
+  // A config that adds a soft dependency on a new pool goes through to the pool.
+  add_all({pool_named("search")});
+  settle();
+  auto more = pool_named("cache", {on("db"), on("search", dependency_kind::soft)});
+  more.max_size = 5;
+  REQUIRE(call<caf::ok_atom>(reg, configure_atom::value, std::make_shared<const pool_config>(more))
+            .value);
+  CHECK(stats(pools.at("cache")).max_size == 5);
+  auto busy = call<bool>(reg, remove_atom::value, std::string{"search"}, false, caf::timespan{1s});
+  CHECK(is(busy.error, errc::conflict));
+}

@@ -61,10 +61,16 @@ public:
   }
 
   ~deterministic_fixture() {
+    stop_tracked();
+    CHECK_MESSAGE(sim->open_connections() == 0, "a simulated connection was never closed");
+  }
+
+  /// Stops every tracked actor and settles; a derived fixture calls it before it
+  /// checks drivers of its own.
+  void stop_tracked() {
     for (auto& a : actors_)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
     settle();
-    CHECK_MESSAGE(sim->open_connections() == 0, "a simulated connection was never closed");
   }
 
   /// Runs every actor until all mailboxes are empty.
