@@ -364,13 +364,14 @@ void check(const json& v, const field& f, const std::string& path, problems& out
     std::vector<std::string_view> keys;
     for (const auto& sub : f.fields)
       keys.push_back(sub.key);
-    for (const auto& [key, value] : v.items()) {
+    for (const auto& item : v.items()) {
+      const auto& key = item.key();
       auto sub = std::find_if(f.fields.begin(), f.fields.end(),
                               [&](const field& s) { return s.key == key; });
       if (sub == f.fields.end())
         out.push_back({join(path, key), "unknown key" + suggestion(key, keys)});
       else
-        check(value, *sub, join(path, key), out);
+        check(item.value(), *sub, join(path, key), out);
     }
     for (const auto& sub : f.fields)
       if (sub.required && !v.contains(sub.key))
@@ -557,6 +558,13 @@ void check_pools(const json& pools, problems& out, const drivers::driver_catalog
     out.push_back({"pools", *cycle});
 }
 
+/// The parser's message without its "[json.exception.parse_error.101] " tag.
+std::string reason(const json::exception& ex) {
+  std::string what = ex.what();
+  auto tag_end = what.find("] ");
+  return tag_end == std::string::npos ? what : what.substr(tag_end + 2);
+}
+
 /// Thrown by the parser callback to stop at excessive nesting.
 struct too_deep {};
 
@@ -607,9 +615,9 @@ config_result parse_node_config(std::string_view text, const drivers::driver_cat
   } catch (const too_deep&) {
     return {{}, {{"", "JSON nested deeper than " + std::to_string(max_depth) + " levels"}}};
   } catch (const json::parse_error& ex) {
-    return {{}, {{"", "invalid JSON at byte " + std::to_string(ex.byte) + ": " + ex.what()}}};
+    return {{}, {{"", "invalid JSON at byte " + std::to_string(ex.byte) + ": " + reason(ex)}}};
   } catch (const json::exception& ex) {
-    return {{}, {{"", std::string{"invalid JSON: "} + ex.what()}}};
+    return {{}, {{"", "invalid JSON: " + reason(ex)}}};
   }
   problems out;
   check(root, node_schema(), "", out);
