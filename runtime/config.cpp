@@ -69,6 +69,15 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+/// "a, b, c".
+template <class Strings>
+std::string comma_list(const Strings& items) {
+  std::string out;
+  for (const auto& item : items)
+    out += (out.empty() ? "" : ", ") + std::string{item};
+  return out;
+}
+
 /// ` (did you mean "x"?)` for the closest candidate within 2 edits, else "".
 std::string suggestion(std::string_view word, const std::vector<std::string_view>& candidates) {
   std::string_view best;
@@ -334,9 +343,7 @@ void check(const json& v, const field& f, const std::string& path, problems& out
         bad(why);
     return;
   case kind::choice: {
-    std::string listed;
-    for (auto c : f.choices)
-      listed += (listed.empty() ? "" : ", ") + std::string{c};
+    auto listed = comma_list(f.choices);
     if (!v.is_string())
       return bad("must be one of: " + listed);
     auto s = v.get<std::string>();
@@ -485,11 +492,8 @@ void check_driver(const json& pool, const std::string& prefix,
     return;
   auto entry = drivers.find(driver->get<std::string>());
   if (!entry) {
-    std::string known;
-    for (const auto& n : drivers.names())
-      known += (known.empty() ? "" : ", ") + n;
-    out.push_back({join(prefix, "driver"),
-                   "unknown driver " + quoted(driver->get<std::string>()) + " (known: " + known + ")"});
+    out.push_back({join(prefix, "driver"), "unknown driver " + quoted(driver->get<std::string>()) +
+                                             " (known: " + comma_list(drivers.names()) + ")"});
     return;
   }
   auto cfg = at(pool, "driver_config");

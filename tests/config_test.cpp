@@ -45,6 +45,12 @@ bool has(const std::vector<std::string>& lines, const std::string& line) {
   return std::find(lines.begin(), lines.end(), line) != lines.end();
 }
 
+/// Checks that every one of `expected` is among `lines`.
+void check_all(const std::vector<std::string>& lines, const std::vector<std::string>& expected) {
+  for (const auto& line : expected)
+    CHECK_MESSAGE(has(lines, line), "missing: ", line);
+}
+
 json pool(json extra = json::object()) {
   json p{{"name", "a"}, {"driver", "sim"}};
   p.update(extra);
@@ -96,13 +102,13 @@ TEST_CASE("config: every problem is collected, each with its path") {
                "health": {"healthy_threshold": 0, "unhealthy_threshold": 0}},
               {"name": "b", "driver": "sim", "lifo": "yes"}]})");
   CHECK(p.size() == 7);
-  CHECK(has(p, "node.admin.port: must be ≤ 65535"));
-  CHECK(has(p, "logging.level: must be one of: trace, debug, info, warn, error, critical, off"));
-  CHECK(has(p, "pools[0].min_idle: must be ≥ 0"));
-  CHECK(has(p, "pools[0].max_size: must be ≥ 1"));
-  CHECK(has(p, "pools[0].health.healthy_threshold: must be ≥ 1"));
-  CHECK(has(p, "pools[0].health.unhealthy_threshold: must be ≥ 1"));
-  CHECK(has(p, "pools[1].lifo: must be true or false"));
+  check_all(p, {"node.admin.port: must be ≤ 65535",
+                "logging.level: must be one of: trace, debug, info, warn, error, critical, off",
+                "pools[0].min_idle: must be ≥ 0",
+                "pools[0].max_size: must be ≥ 1",
+                "pools[0].health.healthy_threshold: must be ≥ 1",
+                "pools[0].health.unhealthy_threshold: must be ≥ 1",
+                "pools[1].lifo: must be true or false"});
 }
 
 TEST_CASE("config: integers are JSON integers only") {
@@ -126,10 +132,10 @@ TEST_CASE("config: shares and percentages stay in their ranges") {
                                {"init", {{"backoff", {{"jitter", 1.5}}}}},
                                {"quarantine", {{"max_ejection_percent", 101}}},
                                {"autoscale", {{"low_watermark", -0.1}}}}));
-  CHECK(has(p, "pools[0].unhealthy_share: must be in (0, 1]"));
-  CHECK(has(p, "pools[0].init.backoff.jitter: must be in [0, 1]"));
-  CHECK(has(p, "pools[0].quarantine.max_ejection_percent: must be in [0, 100]"));
-  CHECK(has(p, "pools[0].autoscale.low_watermark: must be in [0, 1]"));
+  check_all(p, {"pools[0].unhealthy_share: must be in (0, 1]",
+                "pools[0].init.backoff.jitter: must be in [0, 1]",
+                "pools[0].quarantine.max_ejection_percent: must be in [0, 100]",
+                "pools[0].autoscale.low_watermark: must be in [0, 1]"});
   CHECK(pool_problems(pool({{"unhealthy_share", 1}, {"quarantine", {{"max_ejection_percent", 0}}}}))
           .empty());
 }
@@ -141,10 +147,10 @@ TEST_CASE("config: cross-field rules name both fields") {
                                {"quarantine", {{"base_ejection_ms", 9000}, {"max_ejection_ms", 10}}},
                                {"autoscale", {{"low_watermark", 0.5}, {"high_watermark", 0.5}}}}));
   CHECK(p.size() == 4);
-  CHECK(has(p, "pools[0].max_size: must be ≥ min_idle (4)"));
-  CHECK(has(p, "pools[0].init.backoff.max_ms: must be ≥ base_ms (500)"));
-  CHECK(has(p, "pools[0].quarantine.max_ejection_ms: must be ≥ base_ejection_ms (9000)"));
-  CHECK(has(p, "pools[0].autoscale.high_watermark: must be > low_watermark (0.5)"));
+  check_all(p, {"pools[0].max_size: must be ≥ min_idle (4)",
+                "pools[0].init.backoff.max_ms: must be ≥ base_ms (500)",
+                "pools[0].quarantine.max_ejection_ms: must be ≥ base_ejection_ms (9000)",
+                "pools[0].autoscale.high_watermark: must be > low_watermark (0.5)"});
   // A default counts: min_idle above the default max_size.
   CHECK(has(pool_problems(pool({{"min_idle", 9}})), "pools[0].max_size: must be ≥ min_idle (9)"));
 }
@@ -154,29 +160,26 @@ TEST_CASE("config: unknown keys at every level, with a suggestion when one is cl
     "pools": [{"name": "a", "driver": "sim", "max_siz": 3, "MAX_SIZE": 4, "colour": "red",
                "init": {"backoff": {"jiter": 0.1}}, "health": {"intervall_ms": 5},
                "depends_on": [{"pool": "a", "knd": "soft"}]}]})");
-  CHECK(has(p, "nodes: unknown key (did you mean \"node\"?)"));
-  CHECK(has(p, "node.admin.prot: unknown key (did you mean \"port\"?)"));
-  CHECK(has(p, "node.clutser: unknown key (did you mean \"cluster\"?)"));
-  CHECK(has(p, "pools[0].max_siz: unknown key (did you mean \"max_size\"?)"));
-  CHECK(has(p, "pools[0].MAX_SIZE: unknown key (did you mean \"max_size\"?)"));
-  CHECK(has(p, "pools[0].colour: unknown key"));
-  CHECK(has(p, "pools[0].init.backoff.jiter: unknown key (did you mean \"jitter\"?)"));
-  CHECK(has(p, "pools[0].health.intervall_ms: unknown key (did you mean \"interval_ms\"?)"));
-  CHECK(has(p, "pools[0].depends_on[0].knd: unknown key (did you mean \"kind\"?)"));
+  check_all(p, {"nodes: unknown key (did you mean \"node\"?)",
+                "node.admin.prot: unknown key (did you mean \"port\"?)",
+                "node.clutser: unknown key (did you mean \"cluster\"?)",
+                "pools[0].max_siz: unknown key (did you mean \"max_size\"?)",
+                "pools[0].MAX_SIZE: unknown key (did you mean \"max_size\"?)",
+                "pools[0].colour: unknown key",
+                "pools[0].init.backoff.jiter: unknown key (did you mean \"jitter\"?)",
+                "pools[0].health.intervall_ms: unknown key (did you mean \"interval_ms\"?)",
+                "pools[0].depends_on[0].knd: unknown key (did you mean \"kind\"?)"});
 }
 
 TEST_CASE("config: pool names are required, valid and unique") {
   auto p = problems_of(R"({"pools": [{"name": "a", "driver": "sim"}, {"driver": "sim"},
     {"name": "", "driver": "sim"}, {"name": "a", "driver": "sim"}, {"name": "a/b", "driver": "sim"},
     {"name": "zürich", "driver": "sim"}, {"name": "ok.name-1_x", "driver": "sim"}, {"name": 5, "driver": "sim"}]})");
-  CHECK(has(p, "pools[1].name: required"));
-  CHECK(has(p, "pools[2].name: must not be empty"));
-  CHECK(has(p, "pools[3].name: duplicate of pools[0]"));
-  CHECK(has(p, "pools[4].name: must be 1 to 64 characters of A-Z a-z 0-9 _ . - (it appears in "
-               "URLs and metrics)"));
-  CHECK(has(p, "pools[5].name: must be 1 to 64 characters of A-Z a-z 0-9 _ . - (it appears in "
-               "URLs and metrics)"));
-  CHECK(has(p, "pools[7].name: must be a string"));
+  std::string invalid = ": must be 1 to 64 characters of A-Z a-z 0-9 _ . - (it appears in URLs "
+                        "and metrics)";
+  check_all(p, {"pools[1].name: required", "pools[2].name: must not be empty",
+                "pools[3].name: duplicate of pools[0]", "pools[4].name" + invalid,
+                "pools[5].name" + invalid, "pools[7].name: must be a string"});
   CHECK(p.size() == 6);
   CHECK_FALSE(pool_problems(pool({{"name", std::string(65, 'x')}})).empty());
   CHECK(pool_problems(pool({{"name", std::string(64, 'x')}})).empty());
@@ -198,12 +201,12 @@ TEST_CASE("config: depends_on names pools of the same config, without self or cy
   auto p = problems_of(R"({"pools": [
     {"name": "a", "driver": "sim", "depends_on": [{"pool": "b"}, {"pool": "a"}, {"pool": "b", "kind": "soft"}]},
     {"name": "b", "driver": "sim", "depends_on": [{"pool": "a", "kind": "weak"}, {"pool": "nope"}, {}]}]})");
-  CHECK(has(p, "pools[0].depends_on[1].pool: a pool cannot depend on itself"));
-  CHECK(has(p, "pools[0].depends_on[2].pool: duplicate of depends_on[0]"));
-  CHECK(has(p, "pools[1].depends_on[0].kind: must be one of: hard, soft"));
-  CHECK(has(p, "pools[1].depends_on[1].pool: no pool named \"nope\" in this config"));
-  CHECK(has(p, "pools[1].depends_on[2].pool: required"));
-  CHECK(has(p, "pools: dependency cycle: a -> b -> a"));
+  check_all(p, {"pools[0].depends_on[1].pool: a pool cannot depend on itself",
+                "pools[0].depends_on[2].pool: duplicate of depends_on[0]",
+                "pools[1].depends_on[0].kind: must be one of: hard, soft",
+                "pools[1].depends_on[1].pool: no pool named \"nope\" in this config",
+                "pools[1].depends_on[2].pool: required",
+                "pools: dependency cycle: a -> b -> a"});
   CHECK(problems_of(R"({"pools": [{"name": "a", "driver": "sim"},
     {"name": "b", "driver": "sim", "depends_on": [{"pool": "a", "kind": "soft"}]}]})")
           .empty());
@@ -213,16 +216,16 @@ TEST_CASE("config: store, logging and admin settings are checked") {
   auto p = problems_of(R"({"node": {"name": "", "admin": {"bind": "example.com", "token_env": "1X"},
     "cluster": {"port": 8080, "peers": ["nohost", "h:0", 5]}},
     "store": {"kind": "sqlite", "path": ""}, "logging": {"format": "xml"}})");
-  CHECK(has(p, "node.name: must not be empty"));
-  CHECK(has(p, "node.admin.bind: must be an IP address or \"localhost\""));
-  CHECK(has(p, "node.admin.token_env: must be the name of an environment variable "
-               "([A-Za-z_][A-Za-z0-9_]*)"));
-  CHECK(has(p, "node.cluster.port: must differ from node.admin.port"));
-  CHECK(has(p, "node.cluster.peers[0]: must be \"host:port\" with a port from 1 to 65535"));
-  CHECK(has(p, "node.cluster.peers[1]: must be \"host:port\" with a port from 1 to 65535"));
-  CHECK(has(p, "node.cluster.peers[2]: must be a string"));
-  CHECK(has(p, "store.path: must not be empty for a sqlite store"));
-  CHECK(has(p, "logging.format: must be one of: text, json"));
+  check_all(p, {"node.name: must not be empty",
+                "node.admin.bind: must be an IP address or \"localhost\"",
+                "node.admin.token_env: must be the name of an environment variable "
+                "([A-Za-z_][A-Za-z0-9_]*)",
+                "node.cluster.port: must differ from node.admin.port",
+                "node.cluster.peers[0]: must be \"host:port\" with a port from 1 to 65535",
+                "node.cluster.peers[1]: must be \"host:port\" with a port from 1 to 65535",
+                "node.cluster.peers[2]: must be a string",
+                "store.path: must not be empty for a sqlite store",
+                "logging.format: must be one of: text, json"});
   CHECK(has(problems_of(R"({"node": {"admin": {"bind": "0.0.0.0"}}})"),
             "node.admin.bind: a bind beyond loopback needs a token (set node.admin.token_env)"));
   CHECK(problems_of(R"({"node": {"admin": {"bind": "::1"}}, "store": {"kind": "memory", "path": ""}})")
