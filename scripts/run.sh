@@ -6,14 +6,17 @@
 #   sanitize  every test suite under ASan (with LeakSanitizer) and UBSan (Debug
 #             build in build-asan/; CAF's own UBSan false positives suppressed in
 #             scripts/ubsan.supp); any report fails the test that made it
+#   fuzz [SECONDS]  the config fuzzer for SECONDS (default 60) with clang's
+#             libFuzzer, ASan and UBSan (build-fuzz/), seeded from tests/configs;
+#             installs clang if missing; findings land in build-fuzz/findings/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 what=${1:-}
 case "$what" in
-  demo | test | bench | sanitize) ;;
+  demo | test | bench | sanitize | fuzz) ;;
   *)
-    echo "usage: $0 demo|test|bench|sanitize" >&2
+    echo "usage: $0 demo|test|bench|sanitize|fuzz [seconds]" >&2
     exit 2
     ;;
 esac
@@ -40,6 +43,23 @@ case "$what" in
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$PWD/scripts/ubsan.supp"
     exec ctest --test-dir build-asan --output-on-failure -j2
+    ;;
+  fuzz)
+    # Fuzzing is optional, so clang is not among install-deps' packages.
+    if ! command -v clang++ >/dev/null || ! dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q "ok installed"; then
+      sudo=""
+      [ "$(id -u)" -eq 0 ] || sudo=sudo
+      $sudo apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends clang libclang-rt-14-dev
+    fi
+    cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+      -DCUSTODIAN_FUZZ=ON -DCUSTODIAN_BUILD_TESTS=OFF -DCUSTODIAN_BUILD_EXAMPLES=OFF \
+      -DCUSTODIAN_BUILD_BENCH=OFF >/dev/null
+    cmake --build build-fuzz --target config_fuzz
+    mkdir -p build-fuzz/corpus build-fuzz/findings
+    cd build-fuzz/findings # crash-*, timeout-* and leak-* files go here
+    exec ../fuzz/config_fuzz -max_total_time="${2:-60}" -timeout=10 -rss_limit_mb=2048 \
+      -dict=../../fuzz/config.dict ../corpus ../../tests/configs/good ../../tests/configs/bad
     ;;
   bench)
     build build-release Release -DCUSTODIAN_BUILD_TESTS=OFF

@@ -1,0 +1,19 @@
+#pragma once
+// Secrets in driver configs never leave the node: logs, events, the API and
+// backups show a redacted copy.
+
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace custodian::drivers {
+
+/// Whether a key names a secret: password, passwd, secret, token, api_key, apikey,
+/// private_key, credentials, or a name ending in _password, _secret, _token or
+/// _key (any case). `*_env` keys name environment variables and are not secrets.
+bool is_secret_key(std::string_view key);
+
+/// `j` with the value of every secret key, at any depth, replaced by "<redacted>".
+nlohmann::json redact_secrets(nlohmann::json j);
+
+} // namespace custodian::drivers
