@@ -24,6 +24,8 @@ std::string to_string(errc code) {
     return "bad_request";
   case errc::dependency_unavailable:
     return "dependency_unavailable";
+  case errc::store_error:
+    return "store_error";
   }
   return "unknown(" + std::to_string(static_cast<int>(code)) + ")";
 }

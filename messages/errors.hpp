@@ -30,6 +30,8 @@ enum class errc : uint8_t {
   bad_request,
   /// A hard dependency of the pool is unavailable.
   dependency_unavailable,
+  /// The state store cannot be opened, read or written; context: path and cause.
+  store_error,
 };
 
 /// The category under which `errc` values are registered.

@@ -1,0 +1,39 @@
+#include "drivers/secrets.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <string>
+#include <string_view>
+
+namespace custodian {
+
+namespace {
+
+bool is_secret_key(std::string key) {
+  std::transform(key.begin(), key.end(), key.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  static constexpr std::array<std::string_view, 8> names{
+    "password", "passwd", "secret", "token", "api_key", "apikey", "private_key", "credentials"};
+  static constexpr std::array<std::string_view, 4> suffixes{"_password", "_secret", "_token",
+                                                            "_key"};
+  std::string_view k{key};
+  return std::find(names.begin(), names.end(), k) != names.end() ||
+         std::any_of(suffixes.begin(), suffixes.end(),
+                     [k](std::string_view s) { return k.ends_with(s); });
+}
+
+} // namespace
+
+nlohmann::json redact_secrets(nlohmann::json j) {
+  if (j.is_object()) {
+    for (auto& [key, value] : j.items())
+      value = is_secret_key(key) ? nlohmann::json("<redacted>") : redact_secrets(std::move(value));
+  } else if (j.is_array()) {
+    for (auto& value : j)
+      value = redact_secrets(std::move(value));
+  }
+  return j;
+}
+
+} // namespace custodian
