@@ -21,6 +21,7 @@
 #include "actors/memory_store.hpp"
 #include "actors/sqlite_store.hpp"
 #include "actors/state_store.hpp"
+#include "drivers/secrets.hpp"
 #include "messages/errors.hpp"
 #include "messages/type_registry.hpp"
 
@@ -377,6 +378,26 @@ TEST_CASE_TEMPLATE("a malformed backup is refused naming its JSON path and chang
   refused(bad.dump(), "backup audit[1].detail: expected an object");
 
   CHECK(ok(f.store->backup(at(5'000))) == before);
+}
+
+TEST_CASE("secrets in stored configs are redacted at any depth, by name or suffix, in any case") {
+  auto config = json::parse(R"({
+    "driver_config": {"host": "db", "Password": "a", "passwd": "b", "sslkey_file": "/k",
+                      "replicas": [{"aws_secret": "c", "port": 5432}], "TLS_Private_Key": "d"},
+    "token": {"nested": "e"}, "api_key": 1, "Credentials": ["f"], "keyspace": "orders"})");
+  auto out = redact_secrets(config);
+  const auto* redacted_value = "<redacted>";
+  CHECK(out["driver_config"]["Password"] == redacted_value);
+  CHECK(out["driver_config"]["passwd"] == redacted_value);
+  CHECK(out["driver_config"]["replicas"][0]["aws_secret"] == redacted_value);
+  CHECK(out["driver_config"]["TLS_Private_Key"] == redacted_value);
+  CHECK(out["token"] == redacted_value);
+  CHECK(out["api_key"] == redacted_value);
+  CHECK(out["Credentials"] == redacted_value);
+  CHECK(out["driver_config"]["host"] == "db");
+  CHECK(out["driver_config"]["sslkey_file"] == "/k");
+  CHECK(out["driver_config"]["replicas"][0]["port"] == 5432);
+  CHECK(out["keyspace"] == "orders");
 }
 
 TEST_CASE("a reopened SQLite store holds everything that was written") {
