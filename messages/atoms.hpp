@@ -49,6 +49,13 @@ using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscrib")>;
 using ack_atom = caf::atom_constant<caf::atom("ack")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 
+// State store.
+using config_atom = caf::atom_constant<caf::atom("config")>;
+using state_atom = caf::atom_constant<caf::atom("state")>;
+using audit_atom = caf::atom_constant<caf::atom("audit")>;
+using backup_atom = caf::atom_constant<caf::atom("backup")>;
+using restore_atom = caf::atom_constant<caf::atom("restore")>;
+
 // Supervision.
 using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;

@@ -26,6 +26,8 @@ std::string to_string(errc code) {
     return "dependency_unavailable";
   case errc::conflict:
     return "conflict";
+  case errc::store_error:
+    return "store_error";
   }
   return "unknown(" + std::to_string(static_cast<int>(code)) + ")";
 }

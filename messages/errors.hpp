@@ -32,6 +32,8 @@ enum class errc : uint8_t {
   dependency_unavailable,
   /// The request conflicts with how things stand (a pool others depend on).
   conflict,
+  /// The state store cannot be opened, read or written; context: path and cause.
+  store_error,
 };
 
 /// The category under which `errc` values are registered.

@@ -24,6 +24,8 @@
 #include "messages/resource_actor.hpp"
 #include "messages/resource_messages.hpp"
 #include "messages/root_actor.hpp"
+#include "messages/state_store_actor.hpp"
+#include "messages/store_messages.hpp"
 #include "messages/supervisor_actor.hpp"
 #include "messages/supervisor_messages.hpp"
 
@@ -77,6 +79,16 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<root_actor>("custodian.root_actor");
   cfg.add_message_type<event_bus_actor>("custodian.event_bus_actor");
   cfg.add_message_type<event_sink_actor>("custodian.event_sink_actor");
+  cfg.add_message_type<config_version>("custodian.config_version");
+  cfg.add_message_type<std::vector<config_version>>("custodian.config_versions");
+  cfg.add_message_type<pool_state_record>("custodian.pool_state_record");
+  cfg.add_message_type<resource_state_record>("custodian.resource_state_record");
+  cfg.add_message_type<state_updates>("custodian.state_updates");
+  cfg.add_message_type<quarantine_record>("custodian.quarantine_record");
+  cfg.add_message_type<std::vector<quarantine_record>>("custodian.quarantine_records");
+  cfg.add_message_type<audit_record>("custodian.audit_record");
+  cfg.add_message_type<std::vector<audit_record>>("custodian.audit_records");
+  cfg.add_message_type<state_store_actor>("custodian.state_store_actor");
   cfg.add_error_category(
     error_category,
     [](uint8_t code, caf::atom_value, const caf::message& ctx) { return render_error(code, ctx); });

@@ -1,5 +1,7 @@
 #include "runtime/event_json.hpp"
 
+#include <cctype>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
@@ -20,6 +22,36 @@ std::string to_rfc3339(caf::timestamp ts) {
                 utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
                 static_cast<long long>(micros));
   return buf;
+}
+
+std::optional<caf::timestamp> from_rfc3339(std::string_view text) {
+  std::tm utc{};
+  int consumed = 0;
+  std::string s{text};
+  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &utc.tm_year, &utc.tm_mon, &utc.tm_mday,
+                  &utc.tm_hour, &utc.tm_min, &utc.tm_sec, &consumed) != 6 ||
+      consumed != 19)
+    return std::nullopt;
+  int64_t nanos = 0;
+  auto i = s.begin() + consumed;
+  if (i != s.end() && *i == '.') {
+    int digits = 0;
+    for (++i; i != s.end() && std::isdigit(static_cast<unsigned char>(*i)); ++i, ++digits)
+      if (digits < 9)
+        nanos = nanos * 10 + (*i - '0');
+    if (digits == 0)
+      return std::nullopt;
+    for (; digits < 9; ++digits)
+      nanos *= 10;
+  }
+  if (i == s.end() || *i != 'Z' || i + 1 != s.end())
+    return std::nullopt;
+  utc.tm_year -= 1900;
+  utc.tm_mon -= 1;
+  auto secs = timegm(&utc);
+  if (secs == -1)
+    return std::nullopt;
+  return caf::timestamp{std::chrono::seconds{secs} + std::chrono::nanoseconds{nanos}};
 }
 
 std::string to_json_line(const event& ev) {
