@@ -54,6 +54,7 @@ namespace {
 
 constexpr const char* json_type = "application/json";
 constexpr std::size_t max_stream_backlog = 10000;
+constexpr std::chrono::seconds stream_end_timeout{2};
 constexpr uint64_t max_events_limit = 10000;
 constexpr uint64_t default_events_limit = 500;
 
@@ -219,6 +220,7 @@ struct admin_server::impl {
 
   std::mutex streams_mutex;
   std::set<std::shared_ptr<event_stream>> streams;
+  std::condition_variable streams_changed;
   bool stopping = false;
 
   impl(node_api& n, admin_server_config cfg) : node(n), config(std::move(cfg)) {
@@ -285,7 +287,7 @@ struct admin_server::impl {
 
   void stop() {
     {
-      std::lock_guard<std::mutex> guard(streams_mutex);
+      std::unique_lock<std::mutex> lock(streams_mutex);
       if (stopping)
         return;
       stopping = true;
@@ -294,6 +296,9 @@ struct admin_server::impl {
         s->closed = true;
         s->wake.notify_all();
       }
+      // Lets each stream send its last chunk: once the listener is closed httplib
+      // stops calling the providers and cuts streams off unterminated.
+      streams_changed.wait_for(lock, stream_end_timeout, [&] { return streams.empty(); });
     }
     http.close_listener();
     if (listener.joinable())
@@ -537,6 +542,7 @@ struct admin_server::impl {
     stream->feed.reset();
     std::lock_guard<std::mutex> guard(streams_mutex);
     streams.erase(stream);
+    streams_changed.notify_all();
   }
 
   /// Sends what has arrived, or a keepalive comment when nothing has for a while.
