@@ -29,6 +29,20 @@ void table::print(std::ostream& out) const {
   }
 }
 
+table object_table(std::vector<std::string> header, const std::vector<std::string>& keys,
+                   const nlohmann::json& rows) {
+  table t(std::move(header));
+  for (const auto& row : rows) {
+    std::vector<std::string> cells;
+    for (const auto& key : keys) {
+      nlohmann::json::json_pointer at(key);
+      cells.push_back(row.is_object() && row.contains(at) ? cell(row[at]) : "-");
+    }
+    t.add(std::move(cells));
+  }
+  return t;
+}
+
 std::string cell(const nlohmann::json& value) {
   if (value.is_null() || (value.is_string() && value.get_ref<const std::string&>().empty()))
     return "-";

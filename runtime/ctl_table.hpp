@@ -22,6 +22,11 @@ private:
   std::vector<std::vector<std::string>> rows_; // the header first
 };
 
+/// A table of `rows` (a JSON array of objects): one column per JSON pointer in
+/// `keys` ("/name", "/availability/level"), a missing value shown as "-".
+table object_table(std::vector<std::string> header, const std::vector<std::string>& keys,
+                   const nlohmann::json& rows);
+
 /// A JSON value as a cell: strings bare, booleans yes/no, null and "" as "-",
 /// anything else as compact JSON.
 std::string cell(const nlohmann::json& value);

@@ -22,6 +22,7 @@ namespace {
 
 using json = nlohmann::json;
 using custodian::ctl::cell;
+using custodian::ctl::object_table;
 using custodian::ctl::table;
 
 constexpr const char* usage_text = R"(usage: custodianctl [--url URL] [--token T] [--json] COMMAND [ARGS]
@@ -243,16 +244,12 @@ private:
 // --- output ------------------------------------------------------------------
 
 void print_pools(const json& pools) {
-  table t({"NAME", "DRIVER", "STATE", "HEALTH", "AVAILABILITY", "SIZE", "IDLE", "IN_USE",
-           "WAITERS", "QUARANTINED"});
-  for (const auto& p : pools)
-    t.add({cell(p.value("name", json())), cell(p.value("driver", json())),
-           cell(p.value("state", json())), cell(p.value("health", json())),
-           cell(p.value("availability", json::object()).value("level", json())),
-           cell(p.value("size", json())), cell(p.value("idle", json())),
-           cell(p.value("in_use", json())), cell(p.value("waiters", json())),
-           cell(p.value("quarantined", json()))});
-  t.print(std::cout);
+  object_table({"NAME", "DRIVER", "STATE", "HEALTH", "AVAILABILITY", "SIZE", "IDLE", "IN_USE",
+                "WAITERS", "QUARANTINED"},
+               {"/name", "/driver", "/state", "/health", "/availability/level", "/size", "/idle",
+                "/in_use", "/waiters", "/quarantined"},
+               pools)
+    .print(std::cout);
 }
 
 void print_fields(const json& object, const std::vector<std::string>& keys) {
@@ -291,21 +288,15 @@ void print_pool(const json& p) {
   std::cout << "dependants      " << cell(p.value("dependants", json::array())) << "\n";
   if (p.contains("resources")) {
     std::cout << "\n";
-    table t({"RESOURCE", "STATE", "HEALTH", "LEASED", "QUARANTINED"});
-    for (const auto& r : p["resources"])
-      t.add({cell(r.value("id", json())), cell(r.value("state", json())),
-             cell(r.value("health", json())), cell(r.value("leased", json())),
-             cell(r.value("quarantined", json()))});
-    t.print(std::cout);
+    object_table({"RESOURCE", "STATE", "HEALTH", "LEASED", "QUARANTINED"},
+                 {"/id", "/state", "/health", "/leased", "/quarantined"}, p["resources"])
+      .print(std::cout);
   }
   if (!p.value("quarantine", json::array()).empty()) {
     std::cout << "\n";
-    table t({"QUARANTINED", "REASON", "SINCE", "ATTEMPTS", "NEXT_ATTEMPT"});
-    for (const auto& q : p["quarantine"])
-      t.add({cell(q.value("resource", json())), cell(q.value("reason", json())),
-             cell(q.value("since", json())), cell(q.value("attempts", json())),
-             cell(q.value("next_attempt", json()))});
-    t.print(std::cout);
+    object_table({"QUARANTINED", "REASON", "SINCE", "ATTEMPTS", "NEXT_ATTEMPT"},
+                 {"/resource", "/reason", "/since", "/attempts", "/next_attempt"}, p["quarantine"])
+      .print(std::cout);
   }
 }
 
@@ -433,19 +424,15 @@ std::map<std::string, command> commands() {
   }};
   c["history"] = {1, 1, {}, [](api& a, const options& o, args x) {
     show(o, a.get("/api/v1/pools/" + x[0] + "/config/history"), [](const json& h) {
-      table t({"VERSION", "TS", "SOURCE", "REQUESTER"});
-      for (const auto& v : h.value("versions", json::array()))
-        t.add({cell(v.value("version", json())), cell(v.value("ts", json())),
-               cell(v.value("source", json())), cell(v.value("requester", json()))});
-      t.print(std::cout);
+      object_table({"VERSION", "TS", "SOURCE", "REQUESTER"},
+                   {"/version", "/ts", "/source", "/requester"}, h.value("versions", json::array()))
+        .print(std::cout);
     });
   }};
   c["reload"] = {0, 0, {}, [](api& a, const options& o, args) {
     show(o, a.post("/api/v1/config/reload"), [](const json& r) {
-      table t({"POOL", "APPLIED"});
-      for (const auto& p : r.value("pools", json::array()))
-        t.add({cell(p.value("name", json())), cell(p.value("applied", json()))});
-      t.print(std::cout);
+      object_table({"POOL", "APPLIED"}, {"/name", "/applied"}, r.value("pools", json::array()))
+        .print(std::cout);
     });
   }};
   c["backup"] = {0, 1, {}, [](api& a, const options&, args x) {
