@@ -218,6 +218,10 @@ scoped_lease runtime::acquire(const std::string& name, std::chrono::milliseconds
                       std::move(slot->connection())};
 }
 
+void runtime::adopt(const caf::actor& helper) {
+  ask<caf::ok_atom>(impl_->sys, impl_->root, adopt_atom::value, helper);
+}
+
 uint64_t runtime::on_events(event_filter filter, std::function<void(const event_batch&)> handler) {
   auto bus = impl_->bus;
   auto sink =

@@ -21,6 +21,7 @@
 #include "runtime/scoped_lease.hpp"
 
 namespace caf {
+class actor;
 class actor_system;
 class actor_system_config;
 } // namespace caf
@@ -100,6 +101,10 @@ public:
   /// is down; the message names the root cause). Never call it from an actor: it
   /// blocks the thread.
   scoped_lease acquire(const std::string& name, std::chrono::milliseconds timeout);
+
+  /// Adopts an actor of the application (a store, say) into the tree: it is
+  /// stopped when the tree stops, after the pools have drained.
+  void adopt(const caf::actor& helper);
 
   /// Calls `handler` with every batch of matching events, on a scheduler thread:
   /// keep it short. Returns the subscription id.
