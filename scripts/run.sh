@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one entry point of the README: installs dependencies, builds, then runs
-#   demo   the main job (for now the lifecycle demo on conf/lifecycle_demo.json)
+#   demo   the main job: a custodiand node on conf/demo.json (dashboard and API on
+#          http://127.0.0.1:8080; Ctrl-C drains it and exits)
 #   test   every test suite
 #   bench  the benchmarks (Release build in build-release/)
 #   sanitize  every test suite under ASan (with LeakSanitizer) and UBSan (Debug
@@ -31,7 +32,7 @@ build() { # build DIR TYPE [CMAKE ARGS...]
 case "$what" in
   demo)
     build build RelWithDebInfo
-    exec build/examples/lifecycle_demo conf/lifecycle_demo.json
+    exec build/custodiand --config conf/demo.json
     ;;
   test)
     build build RelWithDebInfo

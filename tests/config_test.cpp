@@ -185,7 +185,7 @@ TEST_CASE("config: pool names are required, valid and unique") {
   CHECK(pool_problems(pool({{"name", std::string(64, 'x')}})).empty());
 }
 
-TEST_CASE("config: an unknown driver lists the known ones; driver problems have full paths") {
+TEST_CASE("config: an unknown driver lists the known ones and driver problems have full paths") {
   CHECK(has(pool_problems(pool({{"driver", "simm"}})),
             "pools[0].driver: unknown driver \"simm\" (known: sim)"));
   CHECK(has(pool_problems(json{{"name", "a"}}), "pools[0].driver: required"));
@@ -247,7 +247,7 @@ TEST_CASE("config: invalid JSON, a non-object root and non-array pools are one p
         std::vector<std::string>{"JSON nested deeper than 64 levels"});
 }
 
-TEST_CASE("config: health and quarantine are off unless present; present ones get defaults") {
+TEST_CASE("config: health and quarantine are off unless present and present ones get defaults") {
   auto off = canonical_pool_config(pool({{"quarantine", nullptr}}));
   CHECK(off["health"].is_null());
   CHECK(off["quarantine"].is_null());

@@ -1,0 +1,86 @@
+// The node's plain parts: the log of recent events behind `GET events?since=` and
+// `events/stream`, and the Prometheus text of `/metrics`.
+
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "runtime/event_log.hpp"
+#include "runtime/prometheus_text.hpp"
+
+using namespace custodian;
+
+TEST_CASE("the event log pages by seq and keeps only the newest events") {
+  event_log log{3};
+  for (uint64_t seq = 1; seq <= 5; ++seq)
+    log.append(seq, "e" + std::to_string(seq));
+  auto all = log.since(0, 100);
+  CHECK(all.lines == std::vector<std::string>{"e3", "e4", "e5"});
+  CHECK(all.oldest_seq == 3);
+  CHECK(all.last_seq == 5);
+  CHECK(log.since(3, 100).lines == std::vector<std::string>{"e4", "e5"});
+  CHECK(log.since(3, 1).lines == std::vector<std::string>{"e4"});
+  CHECK(log.since(5, 100).lines.empty());
+}
+
+TEST_CASE("a listener gets the kept events after its seq, then every new one, until it stops") {
+  event_log log{10};
+  log.append(1, "a");
+  log.append(2, "b");
+  std::vector<std::string> seen;
+  auto id = log.listen(1, [&](const std::string& line) { seen.push_back(line); });
+  log.append(3, "c");
+  log.unlisten(id);
+  log.append(4, "d");
+  CHECK(seen == std::vector<std::string>{"b", "c"});
+}
+
+namespace {
+
+bool has_line(const std::string& text, const std::string& line) {
+  return text.find(line + "\n") != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("metrics are Prometheus text with gauges, counters, a cumulative histogram and health") {
+  pool_metrics m;
+  m.stats.name = "orders-db";
+  m.stats.size = 4;
+  m.stats.in_use = 1;
+  m.stats.timeouts = 2;
+  m.stats.ejections = 1;
+  m.stats.acquire_wait_histogram.assign(acquire_wait_bounds_us.size() + 1, 0);
+  m.stats.acquire_wait_histogram[0] = 5; // at once
+  m.stats.acquire_wait_histogram[3] = 1; // up to 100 µs
+  m.stats.acquire_wait_total_us = 80;
+  m.resources = {{"orders-db-1", "idle", health_status::healthy, false},
+                 {"orders-db-2", "quarantined", health_status::unhealthy, false}};
+  event_bus_stats bus;
+  bus.published = 10;
+  bus.dropped = 3;
+  auto text = prometheus_text({m}, bus);
+  CHECK(has_line(text, "# TYPE custodian_pool_size gauge"));
+  CHECK(has_line(text, R"(custodian_pool_size{pool="orders-db"} 4)"));
+  CHECK(has_line(text, R"(custodian_pool_in_use{pool="orders-db"} 1)"));
+  CHECK(has_line(text, "# TYPE custodian_pool_timeouts_total counter"));
+  CHECK(has_line(text, R"(custodian_pool_timeouts_total{pool="orders-db"} 2)"));
+  CHECK(has_line(text, R"(custodian_pool_quarantined_total{pool="orders-db"} 1)"));
+  CHECK(has_line(text, "# TYPE custodian_pool_acquire_wait_seconds histogram"));
+  CHECK(has_line(text, R"(custodian_pool_acquire_wait_seconds_bucket{pool="orders-db",le="1e-06"} 5)"));
+  CHECK(has_line(text, R"(custodian_pool_acquire_wait_seconds_bucket{pool="orders-db",le="0.0001"} 6)"));
+  CHECK(has_line(text, R"(custodian_pool_acquire_wait_seconds_bucket{pool="orders-db",le="+Inf"} 6)"));
+  CHECK(has_line(text, R"(custodian_pool_acquire_wait_seconds_count{pool="orders-db"} 6)"));
+  CHECK(has_line(text, R"(custodian_pool_acquire_wait_seconds_sum{pool="orders-db"} 8e-05)"));
+  CHECK(has_line(text,
+                 R"(custodian_resource_health{pool="orders-db",resource="orders-db-2",status="unhealthy"} 1)"));
+  CHECK(has_line(text, "custodian_events_dropped_total 3"));
+}
+
+TEST_CASE("label values are escaped") {
+  pool_metrics m;
+  m.stats.name = "a\"b\\c";
+  auto text = prometheus_text({m}, {});
+  CHECK(has_line(text, R"(custodian_pool_size{pool="a\"b\\c"} 0)"));
+}
