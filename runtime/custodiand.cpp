@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/dist_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -46,15 +47,26 @@ protected:
   void flush_() override { std::cerr.flush(); }
 };
 
+/// Where the default logger writes: its sinks are swapped in place, never the
+/// logger itself, because the node's event handler logs from scheduler threads
+/// through spdlog's default logger and replacing that logger would free it under
+/// them (a crash at start when the config sets the format or the level).
+std::shared_ptr<spdlog::sinks::dist_sink_mt> log_output;
+
 void set_up_logging(const std::string& format, const std::string& level) {
-  std::shared_ptr<spdlog::logger> logger;
+  std::shared_ptr<spdlog::sinks::sink> sink;
   if (format == "json")
-    logger = std::make_shared<spdlog::logger>("custodiand", std::make_shared<json_sink>());
+    sink = std::make_shared<json_sink>();
   else
-    logger = std::make_shared<spdlog::logger>(
-      "custodiand", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-  logger->set_level(spdlog::level::from_str(level));
-  spdlog::set_default_logger(logger);
+    sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  if (!log_output) {
+    log_output = std::make_shared<spdlog::sinks::dist_sink_mt>();
+    log_output->set_sinks({sink});
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("custodiand", log_output));
+  } else {
+    log_output->set_sinks({sink});
+  }
+  spdlog::default_logger_raw()->set_level(spdlog::level::from_str(level));
 }
 
 struct command_line {

@@ -194,6 +194,9 @@ struct node::impl {
   std::mutex pending_mtx;
   std::map<std::string, std::vector<quarantine_record>> pending_quarantine;
   std::map<std::string, pool_actor> pending_handles;
+  /// Pools with pending quarantines that became active before add() kept their
+  /// handle (the event can outrun add_pools' answer).
+  std::set<std::string> active_early;
   std::atomic<bool> stopping{false};
   std::optional<node_shutdown> stopped;
 
@@ -268,6 +271,17 @@ struct node::impl {
 
   void apply_pending_quarantine(const std::string& pool) {
     std::lock_guard<std::mutex> guard{pending_mtx};
+    if (pending_handles.count(pool) == 0) {
+      // Active before add() kept its handle: add() applies them.
+      if (pending_quarantine.count(pool) > 0)
+        active_early.insert(pool);
+      return;
+    }
+    send_pending_quarantine(pool);
+  }
+
+  /// With pending_mtx held.
+  void send_pending_quarantine(const std::string& pool) {
     auto i = pending_quarantine.find(pool);
     auto h = pending_handles.find(pool);
     if (i == pending_quarantine.end() || h == pending_handles.end())
@@ -275,6 +289,7 @@ struct node::impl {
     for (const auto& r : i->second)
       caf::anon_send(h->second, quarantine_atom::value, r.resource, r.reason);
     pending_quarantine.erase(i);
+    active_early.erase(pool);
   }
 
   void publish_drift(const std::string& pool, const std::string& message) {
@@ -373,9 +388,14 @@ struct node::impl {
     }
     {
       std::lock_guard<std::mutex> guard{pending_mtx};
-      for (std::size_t i = 0; i < records.size(); ++i)
-        if (pending_quarantine.count(records[i].cfg.name) > 0)
-          pending_handles.emplace(records[i].cfg.name, handles[i]);
+      for (std::size_t i = 0; i < records.size(); ++i) {
+        const auto& name = records[i].cfg.name;
+        if (pending_quarantine.count(name) == 0)
+          continue;
+        pending_handles.emplace(name, handles[i]);
+        if (active_early.count(name) > 0)
+          send_pending_quarantine(name);
+      }
     }
     for (auto& r : records) {
       auto name = r.cfg.name;

@@ -1,0 +1,237 @@
+#pragma once
+// The real custodiand as a child process, for the integration tests: a fresh
+// temporary directory per test, a free loopback port, the config written there,
+// stderr captured in a file, readiness polled within a deadline, signals, and an
+// exit waited for within a bound. A child still running when its node_process
+// goes away is killed, so a failing test never leaks a process.
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <netinet/in.h>
+#include <optional>
+#include <spawn.h>
+#include <stdexcept>
+#include <string>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace custodian::test {
+
+/// A loopback port that was free a moment ago: bound to 127.0.0.1:0, read, closed.
+inline int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    throw std::runtime_error("socket failed");
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot find a free port");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+/// Whether something accepts connections on 127.0.0.1:port.
+inline bool port_listening(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+inline void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out)
+    throw std::runtime_error("cannot write " + path);
+}
+
+/// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
+struct temp_dir {
+  std::string path;
+  temp_dir() {
+    auto base = std::filesystem::temp_directory_path() / "custodian-node-test-XXXXXX";
+    std::string pattern = base.string();
+    if (::mkdtemp(pattern.data()) == nullptr)
+      throw std::runtime_error("mkdtemp failed");
+    path = pattern;
+  }
+  ~temp_dir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  std::string file(const std::string& name) const { return path + "/" + name; }
+};
+
+/// Polls `done` every 20 ms until it holds; false once `within` has passed.
+template <class F>
+bool eventually(F&& done, std::chrono::milliseconds within = std::chrono::seconds(10)) {
+  auto deadline = std::chrono::steady_clock::now() + within;
+  for (;;) {
+    if (done())
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+/// One custodiand child.
+class node_process {
+public:
+  /// Starts `binary --config config_path args...` with `env` ("NAME=value")
+  /// added to this process's environment; stderr and stdout go to `log_path`.
+  node_process(std::string binary, std::string config_path, std::string log_path,
+               std::vector<std::string> args = {}, std::vector<std::string> env = {})
+      : log_path_(std::move(log_path)) {
+    std::vector<std::string> argv_s{binary, "--config", std::move(config_path)};
+    for (auto& a : args)
+      argv_s.push_back(std::move(a));
+    std::vector<char*> argv;
+    for (auto& a : argv_s)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_s;
+    for (char** e = environ; *e != nullptr; ++e)
+      env_s.emplace_back(*e);
+    for (auto& e : env)
+      env_s.push_back(std::move(e));
+    std::vector<char*> envp;
+    for (auto& e : env_s)
+      envp.push_back(e.data());
+    envp.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_path_.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
+    // The child starts with no blocked signals and default dispositions, whatever
+    // the test runner set.
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    int rc = ::posix_spawn(&pid_, argv[0], &actions, &attr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0)
+      throw std::runtime_error("posix_spawn " + argv_s[0] + ": " + std::strerror(rc));
+  }
+
+  ~node_process() {
+    if (running()) {
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+
+  node_process(const node_process&) = delete;
+  node_process& operator=(const node_process&) = delete;
+
+  pid_t pid() const { return pid_; }
+
+  /// Whether the child has not been reaped yet (reaps it if it just ended).
+  bool running() {
+    if (exit_code_)
+      return false;
+    int status = 0;
+    pid_t r;
+    do
+      r = ::waitpid(pid_, &status, WNOHANG);
+    while (r < 0 && errno == EINTR);
+    if (r == pid_) {
+      record(status);
+      return false;
+    }
+    if (r < 0) {
+      exit_code_ = -1; // not our child any more: nothing to wait for
+      return false;
+    }
+    return true;
+  }
+
+  void signal(int sig) {
+    if (running())
+      ::kill(pid_, sig);
+  }
+
+  /// The exit code (128 + signal when a signal ended it), or nothing when the
+  /// child still runs after `within`.
+  std::optional<int> wait_exit(std::chrono::milliseconds within = std::chrono::seconds(20)) {
+    eventually([&] { return !running(); }, within);
+    return exit_code_;
+  }
+
+  /// Waits until GET /readyz on `port` answers 200; false when the child ended or
+  /// `within` passed first.
+  bool wait_ready(int port, std::chrono::milliseconds within = std::chrono::seconds(15)) {
+    return eventually(
+      [&] {
+        if (!running())
+          return true;
+        httplib::Client cli("127.0.0.1", port);
+        cli.set_connection_timeout(std::chrono::milliseconds(200));
+        cli.set_read_timeout(std::chrono::seconds(2));
+        auto res = cli.Get("/readyz");
+        return res && res->status == 200;
+      },
+      within) &&
+           running();
+  }
+
+  /// What the child wrote to stderr/stdout so far.
+  std::string log() const { return read_file(log_path_); }
+
+private:
+  void record(int status) {
+    if (WIFEXITED(status))
+      exit_code_ = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+      exit_code_ = 128 + WTERMSIG(status);
+  }
+
+  std::string log_path_;
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+};
+
+} // namespace custodian::test
