@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <sys/wait.h>
 #include <thread>
@@ -670,4 +671,67 @@ TEST_CASE("a backup restores a pool deleted after it") {
   CHECK(p["max_size"] == 3);
   CHECK(h.pool("base")["state"] == "active");
   CHECK(h.stop() == std::optional<int>{0});
+}
+
+TEST_CASE("a kill -9 in the middle of changes loses none that were acknowledged") {
+  // Two writers change the node at once; the node is killed after a number of
+  // acknowledgements that changes from round to round. Whatever was acknowledged
+  // must be there after the restart.
+  for (int round = 0; round < 3; ++round) {
+    harness h;
+    h.write(h.config(json::array()));
+    h.start();
+    REQUIRE(h.post("/api/v1/pools", sim_pool("hot", 0, 2)).status == 201);
+    std::mutex mtx;
+    std::vector<int> acked_versions; // of "hot", as the PATCHes answered them
+    std::vector<std::string> acked_pools;
+    std::atomic<int> acks{0};
+    std::atomic<bool> stop{false};
+    auto kill_after = 4 + round * 5;
+    std::thread patcher{[&] {
+      auto cli = h.client();
+      for (int size = 3; !stop; ++size) {
+        auto res = cli.Patch("/api/v1/pools/hot", json{{"max_size", size}}.dump(), "application/json");
+        if (!res || res->status != 200)
+          return; // the node is gone
+        std::lock_guard<std::mutex> guard{mtx};
+        acked_versions.push_back(json::parse(res->body).at("version").get<int>());
+        ++acks;
+      }
+    }};
+    std::thread creator{[&] {
+      auto cli = h.client();
+      for (int i = 0; !stop; ++i) {
+        auto name = "made-" + std::to_string(i);
+        auto res = cli.Post("/api/v1/pools", sim_pool(name, 0, 1).dump(), "application/json");
+        if (!res || res->status != 201)
+          return;
+        std::lock_guard<std::mutex> guard{mtx};
+        acked_pools.push_back(name);
+        ++acks;
+      }
+    }};
+    CHECK(eventually([&] { return acks >= kill_after; }, 20s));
+    h.proc->signal(SIGKILL);
+    stop = true;
+    patcher.join();
+    creator.join();
+    REQUIRE(h.proc->wait_exit(10s) == std::optional<int>{128 + SIGKILL});
+
+    h.start();
+    auto names = h.pool_names();
+    for (const auto& name : acked_pools)
+      CHECK_MESSAGE(std::find(names.begin(), names.end(), name) != names.end(),
+                    "acknowledged pool " << name << " is gone");
+    auto history = h.history("hot");
+    std::vector<int> kept;
+    for (const auto& v : history)
+      kept.push_back(v.at("version").get<int>());
+    for (int v : acked_versions)
+      CHECK_MESSAGE(std::find(kept.begin(), kept.end(), v) != kept.end(),
+                    "acknowledged version " << v << " is gone");
+    if (!acked_versions.empty())
+      CHECK(h.pool("hot")["config_version"].get<int>() >= acked_versions.back());
+    CHECK(h.stop() == std::optional<int>{0});
+  }
 }
