@@ -13,10 +13,11 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 
-const CUSTODIAND = process.argv[2] || process.env.CUSTODIAND;
+const given = process.argv[2] || process.env.CUSTODIAND;
+const CUSTODIAND = given && resolve(given); // it runs in the temp dir
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const TOKEN = "browser-test-" + Math.random().toString(36).slice(2);
 const TIMEOUT_MS = 15_000; // any one condition
