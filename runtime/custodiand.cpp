@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/dist_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -46,15 +47,29 @@ protected:
   void flush_() override { std::cerr.flush(); }
 };
 
+/// The default logger's one sink: it holds the sink of the chosen format.
+std::shared_ptr<spdlog::sinks::dist_sink_mt> log_sinks;
+
+/// Sets the log format and level. The second call (once the config is read) runs
+/// while the node's threads log, so it changes the one logger in place: replacing
+/// spdlog's default logger then would free it under spdlog::log(), which uses a raw
+/// pointer to it (a crash seen at start-up, about one run in twenty).
 void set_up_logging(const std::string& format, const std::string& level) {
-  std::shared_ptr<spdlog::logger> logger;
+  std::shared_ptr<spdlog::sinks::sink> sink;
   if (format == "json")
-    logger = std::make_shared<spdlog::logger>("custodiand", std::make_shared<json_sink>());
+    sink = std::make_shared<json_sink>();
   else
-    logger = std::make_shared<spdlog::logger>(
-      "custodiand", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-  logger->set_level(spdlog::level::from_str(level));
-  spdlog::set_default_logger(logger);
+    sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  if (!log_sinks) {
+    log_sinks = std::make_shared<spdlog::sinks::dist_sink_mt>();
+    log_sinks->set_sinks({sink});
+    auto logger = std::make_shared<spdlog::logger>("custodiand", log_sinks);
+    logger->set_level(spdlog::level::from_str(level));
+    spdlog::set_default_logger(logger);
+    return;
+  }
+  log_sinks->set_sinks({sink}); // under the dist_sink's mutex
+  spdlog::default_logger_raw()->set_level(spdlog::level::from_str(level)); // atomic
 }
 
 struct command_line {
