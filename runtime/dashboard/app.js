@@ -334,9 +334,9 @@ function addEvent(ev) {
   else refreshStatus();
 }
 
-function follow(lastSeq) {
+function follow(fromSeq) {
   if (events) events.close();
-  const since = Math.max(0, (lastSeq || 0) - FEED_MAX);
+  const since = Math.max(0, (fromSeq || 0) - FEED_MAX);
   events = new EventSource(`${API}/events/stream?since=${since}`);
   events.onmessage = (msg) => {
     try { addEvent(JSON.parse(msg.data)); } catch (e) { /* not an event */ }
