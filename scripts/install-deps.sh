@@ -7,6 +7,10 @@ packages=(
   g++ cmake ninja-build ccache
   libcaf-dev nlohmann-json3-dev libspdlog-dev doctest-dev
   libsqlite3-dev libcpp-httplib-dev
+  # The dashboard's browser test (tests/browser) drives Debian's Chromium. It is
+  # installed here, before the build, so that its download does not count against
+  # the test's timeout; tests/browser/run.sh installs it too when run on its own.
+  chromium
 )
 
 missing=()
