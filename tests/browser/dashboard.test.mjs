@@ -217,6 +217,16 @@ async function run() {
   assert.equal(await page.evaluate(() => window.__notReloaded), true, "the page was not reloaded");
   log("resume from the page worked");
 
+  // --- a poll that brings nothing new leaves the page's buttons in place ------
+  // (db has no dependencies, so nothing above changed it.) Replacing them on every
+  // poll would drop a click that lands in between.
+  const drainDb = await page.getByTestId("action-drain-db").elementHandle();
+  for (let i = 0; i < 2; i++)
+    await page.waitForResponse((r) => r.url() === `${base}/api/v1/pools/db` && r.ok(), { timeout: TIMEOUT_MS });
+  assert.equal(await drainDb.evaluate((el) => el.isConnected), true, "db's card survived two polls");
+  await drainDb.dispose();
+  log("an unchanged card survives the polls");
+
   // --- the live feed shows the events of what just happened ------------------
   const poolEvents = (await api(base, "GET", "/api/v1/events?limit=10000")).body.events
     .filter((e) => e.pool === "cache" && e.to === "suspended");
