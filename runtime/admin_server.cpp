@@ -139,6 +139,8 @@ std::string content_type_of(std::string_view name) {
     return "text/javascript; charset=utf-8";
   if (ends_with(".css"))
     return "text/css; charset=utf-8";
+  if (ends_with(".svg"))
+    return "image/svg+xml";
   return "application/octet-stream";
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what Custodian needs to build and test on Debian bookworm. Idempotent:
-# installs only what is missing, so it is cheap to run before every build.
+# Installs what Custodian needs to build on Debian bookworm, and with --tests what
+# its tests need too. Idempotent: installs only what is missing, so it is cheap to
+# run before every build.
 set -euo pipefail
 
 packages=(
@@ -8,6 +9,12 @@ packages=(
   libcaf-dev nlohmann-json3-dev libspdlog-dev doctest-dev
   libsqlite3-dev libcpp-httplib-dev
 )
+if [ "${1:-}" = "--tests" ]; then
+  # The dashboard's browser test (tests/browser) drives Debian's Chromium. It is
+  # installed here, before the build, so that its download does not count against
+  # the test's timeout; tests/browser/run.sh installs it too when run on its own.
+  packages+=(chromium)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -22,7 +22,7 @@ case "$what" in
     ;;
 esac
 
-scripts/install-deps.sh
+if [ "$what" = test ]; then scripts/install-deps.sh --tests; else scripts/install-deps.sh; fi
 
 build() { # build DIR TYPE [CMAKE ARGS...]
   cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE="$2" "${@:3}" >/dev/null

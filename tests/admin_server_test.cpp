@@ -135,7 +135,8 @@ TEST_CASE("serves the dashboard files with their types and security headers") {
   auto cli = fx.client();
   for (auto [path, type] : {std::pair{"/", "text/html; charset=utf-8"},
                             std::pair{"/app.js", "text/javascript; charset=utf-8"},
-                            std::pair{"/style.css", "text/css; charset=utf-8"}}) {
+                            std::pair{"/style.css", "text/css; charset=utf-8"},
+                            std::pair{"/favicon.svg", "image/svg+xml"}}) {
     CAPTURE(path);
     auto res = cli.Get(path);
     REQUIRE(res);

@@ -11,6 +11,11 @@ const pools = new Map(); // name -> latest detail (or summary until the detail a
 const selected = new Map(); // pool name -> selected resource id
 let order = []; // pool names in the node's start order
 let events = null;
+let lastSeq = -1; // the newest event in the feed
+const cards = new Map(); // pool name -> { sig, el }: cards are rebuilt only when they change
+let graphSig = "";
+let requestSeq = 0; // orders pool reads, so an older answer never replaces a newer one
+const applied = new Map(); // pool name -> requestSeq of the answer shown
 
 // --- helpers ---------------------------------------------------------------
 
@@ -42,8 +47,10 @@ function clearMessage() {
   document.getElementById("message-bar").hidden = true;
 }
 
+// The token is what the header field holds (typed or restored from sessionStorage).
 function token() {
-  return sessionStorage.getItem("custodian.token") || "";
+  const input = document.getElementById("token");
+  return input ? input.value.trim() : sessionStorage.getItem("custodian.token") || "";
 }
 
 /// Calls the API; on a refusal shows the server's error and throws.
@@ -186,8 +193,14 @@ function renderPool(name) {
 
 function renderGraph() {
   const graph = document.getElementById("graph");
-  graph.replaceChildren();
   const names = order.filter((n) => pools.has(n));
+  const sig = JSON.stringify(names.map((n) => {
+    const p = pools.get(n);
+    return [n, p.state, p.health, p.depends_on];
+  }));
+  if (sig === graphSig) return;
+  graphSig = sig;
+  graph.replaceChildren();
   const depth = new Map();
   const depthOf = (name, seen = new Set()) => {
     if (depth.has(name)) return depth.get(name);
@@ -240,9 +253,23 @@ function renderGraph() {
   }
 }
 
+// Rebuilds only the cards whose pool changed: replacing every card on each poll
+// would drop focus and hover, and a click that lands while its button is replaced.
 function renderAll() {
   const container = document.getElementById("pools");
-  container.replaceChildren(...order.filter((n) => pools.has(n)).map(renderPool));
+  const names = order.filter((n) => pools.has(n));
+  for (const name of [...cards.keys()]) if (!names.includes(name)) cards.delete(name);
+  const els = names.map((name) => {
+    const sig = JSON.stringify([pools.get(name), selected.get(name) ?? null]);
+    const card = cards.get(name);
+    if (card && card.sig === sig) return card.el;
+    const el = renderPool(name);
+    cards.set(name, { sig, el });
+    return el;
+  });
+  const same = els.length === container.children.length &&
+    els.every((el, i) => container.children[i] === el);
+  if (!same) container.replaceChildren(...els);
   renderGraph();
 }
 
@@ -257,11 +284,17 @@ function renderNode(status) {
 // --- data ------------------------------------------------------------------
 
 async function refreshPool(name) {
+  const seq = ++requestSeq;
+  let detail;
   try {
-    pools.set(name, await api("GET", `/pools/${encodeURIComponent(name)}`));
+    detail = await api("GET", `/pools/${encodeURIComponent(name)}`);
   } catch (e) {
     return;
   }
+  // Answers can arrive out of order (the poll and an event's refresh overlap).
+  if ((applied.get(name) ?? 0) > seq || !order.includes(name)) return;
+  applied.set(name, seq);
+  pools.set(name, detail);
   renderAll();
 }
 
@@ -289,6 +322,9 @@ function refreshSoon(name) {
 }
 
 function addEvent(ev) {
+  // EventSource reconnects to the same URL, whose since= replays older events.
+  if (typeof ev.seq !== "number" || ev.seq <= lastSeq) return;
+  lastSeq = ev.seq;
   const feed = document.getElementById("event-feed");
   const line = `${ev.seq} ${ev.ts} ${ev.kind} ${ev.pool || "-"} ${ev.resource || "-"} ${ev.from || "-"} → ${ev.to || "-"}`;
   feed.prepend(h("li", { "data-testid": `event-${ev.seq}`, title: JSON.stringify(ev.detail || {}), text: line }));
@@ -298,9 +334,9 @@ function addEvent(ev) {
   else refreshStatus();
 }
 
-function follow(lastSeq) {
+function follow(fromSeq) {
   if (events) events.close();
-  const since = Math.max(0, (lastSeq || 0) - FEED_MAX);
+  const since = Math.max(0, (fromSeq || 0) - FEED_MAX);
   events = new EventSource(`${API}/events/stream?since=${since}`);
   events.onmessage = (msg) => {
     try { addEvent(JSON.parse(msg.data)); } catch (e) { /* not an event */ }
@@ -309,11 +345,12 @@ function follow(lastSeq) {
 
 async function start() {
   const input = document.getElementById("token");
-  input.value = token();
+  input.value = sessionStorage.getItem("custodian.token") || "";
+  input.addEventListener("input", () => sessionStorage.setItem("custodian.token", input.value.trim()));
   document.getElementById("token-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    sessionStorage.setItem("custodian.token", input.value);
-    showMessage(input.value ? "token set for this tab" : "token cleared", "info");
+    sessionStorage.setItem("custodian.token", input.value.trim());
+    showMessage(input.value.trim() ? "token set for this tab" : "token cleared", "info");
     refreshStatus();
   });
   const status = await refreshStatus();
