@@ -31,7 +31,7 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 constexpr auto ask_timeout = std::chrono::seconds{10};
-constexpr const char* version_text = "0.1.0";
+constexpr const char* version_text = CUSTODIAN_VERSION;
 
 /// The text of an error's context: what the actor said was wrong.
 std::string message_of(const caf::error& err) {
