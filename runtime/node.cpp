@@ -458,7 +458,6 @@ struct node::impl {
       auto name = file_pool.at("name").get<std::string>();
       auto chosen = file_pool;
       auto kept = stored.find(name);
-      std::string source = "file";
       if (kept != stored.end()) {
         auto was = json::parse(kept->second.config, nullptr, false);
         if (!was.is_discarded() && was != file_pool) {
@@ -471,15 +470,13 @@ struct node::impl {
           publish_drift(name, "the stored config (version " + std::to_string(kept->second.version) +
                                 ") differs from the file in " + listed + "; the " +
                                 (stored_wins ? "stored config" : "file") + " wins");
-          if (stored_wins) {
+          if (stored_wins)
             chosen = canonical_pool_config(was);
-            source = "store";
-          }
         }
         stored.erase(kept);
       }
       auto version = store_version(name, chosen, "file", "custodiand");
-      records.push_back(record_of(chosen, source == "store" ? "file" : "file", version));
+      records.push_back(record_of(chosen, "file", version));
     }
     // Pools created through the API live on in the store.
     for (auto& [name, v] : stored) {
@@ -813,22 +810,22 @@ nlohmann::json node::reload(const requester& who) {
   d.check_graph(changes);
   auto results = json::array();
   std::vector<pool_record> created;
+  std::set<std::string> fresh;
   for (const auto& [name, c] : changes) {
     if (!c || d.pools.count(name) > 0)
       continue;
     auto version = d.store_version(name, *c, "reload", who);
     created.push_back(d.record_of(*c, "file", version));
+    fresh.insert(name);
     results.push_back(json{{"name", name}, {"applied", "created"}});
   }
   if (!created.empty())
     d.add(std::move(created));
   for (const auto& [name, c] : changes) {
-    if (!c || d.pools.at(name).version == 0)
+    if (!c || fresh.count(name) > 0)
       continue;
     auto& r = d.pools.at(name);
-    if (r.origin != "file") {
-      r.origin = "file"; // the file takes over a pool created through the API
-    }
+    r.origin = "file"; // the file takes over a pool created through the API
     auto applied = d.apply(name, *c, "reload", who);
     if (applied.at("applied") != "unchanged")
       results.push_back(json{{"name", name}, {"applied", applied.at("applied")}});

@@ -24,6 +24,10 @@ esac
 
 if [ "$what" = test ]; then scripts/install-deps.sh --tests; else scripts/install-deps.sh; fi
 
+# Paths relative to the checkout in ccache's keys: a fresh clone elsewhere (CI)
+# reuses what an earlier build compiled.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
+
 build() { # build DIR TYPE [CMAKE ARGS...]
   cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE="$2" "${@:3}" >/dev/null
   cmake --build "$1"
