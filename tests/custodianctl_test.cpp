@@ -13,25 +13,13 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/admin_fixture.hpp"
+#include "tests/support/ctl_runner.hpp"
 
 using namespace custodian;
 using namespace custodian::test;
 using nlohmann::json;
 
 namespace {
-
-struct ctl_result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string quoted(const std::string& arg) {
-  std::string q = "'";
-  for (char c : arg)
-    q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
 
 /// A file removed at the end of the test.
 struct temp_file {
@@ -50,28 +38,9 @@ struct temp_file {
   }
 };
 
-/// The command line of custodianctl with `args`, without the caller's
-/// CUSTODIAN_* variables unless `env` sets them.
-std::string command_line(const std::vector<std::string>& args, const std::string& env,
-                         const std::string& stderr_path) {
-  std::string cmd = "env -u CUSTODIAN_URL -u CUSTODIAN_TOKEN " + env + " " + quoted(CUSTODIANCTL);
-  for (const auto& a : args)
-    cmd += " " + quoted(a);
-  return cmd + " 2>" + quoted(stderr_path);
-}
-
 ctl_result ctl(const std::vector<std::string>& args, const std::string& env = "") {
   temp_file err;
-  ctl_result r;
-  FILE* pipe = ::popen(command_line(args, env, err.path).c_str(), "r");
-  REQUIRE(pipe);
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof(buf), pipe)) > 0;)
-    r.out.append(buf, n);
-  int status = ::pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = err.read();
-  return r;
+  return run_ctl(args, err.path, env);
 }
 
 /// ctl with --url of the fixture first.
@@ -225,7 +194,7 @@ TEST_CASE("custodianctl follows events as lines until the server stops") {
   fx.node.emit("resource_state", "orders-db", "orders-db-1", "idle", "in_use");
   fx.node.reply("status", {{"events", {{"last_seq", 1}, {"dropped", 0}}}});
   temp_file err;
-  FILE* pipe = ::popen(command_line({"--url", fx.url(), "events", "--follow"}, "", err.path).c_str(),
+  FILE* pipe = ::popen(ctl_command({"--url", fx.url(), "events", "--follow"}, err.path).c_str(),
                        "r");
   REQUIRE(pipe);
   REQUIRE(fx.node.wait_for_followers(1));
@@ -247,7 +216,7 @@ TEST_CASE("custodianctl follows events as JSON lines with --json") {
   admin_fixture fx(config);
   temp_file err;
   FILE* pipe = ::popen(
-    command_line({"--url", fx.url(), "--json", "events", "--follow", "--since", "0"}, "", err.path)
+    ctl_command({"--url", fx.url(), "--json", "events", "--follow", "--since", "0"}, err.path)
       .c_str(),
     "r");
   REQUIRE(pipe);

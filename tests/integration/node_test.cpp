@@ -20,6 +20,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/ctl_runner.hpp"
 #include "tests/support/node_process.hpp"
 
 using namespace custodian::test;
@@ -182,39 +183,12 @@ struct harness {
   }
 };
 
-struct ctl_result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string shell_quoted(const std::string& arg) {
-  std::string q = "'";
-  for (char c : arg)
-    q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 /// The built custodianctl against the harness's node.
-ctl_result ctl(const harness& h, const std::vector<std::string>& args) {
-  auto err_path = h.dir.file("ctl.err");
-  std::string cmd = "env -u CUSTODIAN_URL -u CUSTODIAN_TOKEN " + shell_quoted(CUSTODIANCTL) +
-                    " --url " + shell_quoted(h.url());
+ctl_result ctl(const harness& h, std::vector<std::string> args) {
+  args.insert(args.begin(), {"--url", h.url()});
   if (!h.token.empty())
-    cmd += " --token " + shell_quoted(h.token);
-  for (const auto& a : args)
-    cmd += " " + shell_quoted(a);
-  cmd += " 2>" + shell_quoted(err_path);
-  ctl_result r;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  REQUIRE(pipe);
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof(buf), pipe)) > 0;)
-    r.out.append(buf, n);
-  int status = ::pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = read_file(err_path);
-  return r;
+    args.insert(args.begin() + 2, {"--token", h.token});
+  return run_ctl(args, h.dir.file("ctl.err"));
 }
 
 std::ptrdiff_t index_of(const std::vector<std::string>& names, const std::string& name) {
