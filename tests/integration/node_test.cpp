@@ -392,11 +392,13 @@ TEST_CASE("PATCH applies a hot change and a rolling driver change without failin
     for (int i = 0; !done; ++i) {
       auto res = cli.Post("/api/v1/pools/work/exec", json{{"request", {{"i", i}}}}.dump(),
                           "application/json");
-      if (res && res->status == 200)
+      if (res && res->status == 200) {
         ++ok;
-      else
+        changes().bump();
+      } else {
         failures.push_back(res ? std::to_string(res->status) + " " + res->body
                                : httplib::to_string(res.error()));
+      }
     }
   });
   // Some requests before the change.
@@ -671,6 +673,7 @@ TEST_CASE("a kill -9 in the middle of changes loses none that were acknowledged"
         std::lock_guard<std::mutex> guard{mtx};
         acked_versions.push_back(json::parse(res->body).at("version").get<int>());
         ++acks;
+        changes().bump();
       }
     }};
     std::thread creator{[&] {
@@ -683,6 +686,7 @@ TEST_CASE("a kill -9 in the middle of changes loses none that were acknowledged"
         std::lock_guard<std::mutex> guard{mtx};
         acked_pools.push_back(name);
         ++acks;
+        changes().bump();
       }
     }};
     CHECK(eventually([&] { return acks >= kill_after; }, 20s));

@@ -1,7 +1,7 @@
 #pragma once
 // The real custodiand as a child process, for the integration tests: a fresh
 // temporary directory per test, a free loopback port, the config written there,
-// stderr captured in a file, readiness polled within a deadline, signals, and an
+// stderr captured in a file, readiness awaited within a deadline, signals, and an
 // exit waited for within a bound. A child still running when its node_process
 // goes away is killed, so a failing test never leaks a process.
 
@@ -10,6 +10,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -95,16 +97,54 @@ struct temp_dir {
   std::string file(const std::string& name) const { return path + "/" + name; }
 };
 
-/// Polls `done` every 20 ms until it holds; false once `within` has passed.
+/// Counts what a waiting test may be waiting for: each line a node writes, each
+/// request a test's own thread gets answered. `eventually` wakes on each.
+class progress {
+public:
+  void bump() {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      ++count_;
+    }
+    changed_.notify_all();
+  }
+
+  uint64_t count() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return count_;
+  }
+
+  /// Returns once the count has moved past `seen`, or after `bound`.
+  void await_after(uint64_t seen, std::chrono::milliseconds bound) {
+    std::unique_lock<std::mutex> lock{mtx_};
+    changed_.wait_for(lock, bound, [&] { return count_ != seen; });
+  }
+
+private:
+  std::mutex mtx_;
+  std::condition_variable changed_;
+  uint64_t count_ = 0;
+};
+
+inline progress& changes() {
+  static progress shared;
+  return shared;
+}
+
+/// Checks `done` again at every change (a node's log line, a test thread's
+/// answer); false once `within` has passed. Not every change of a node's state
+/// writes a line (the registry hears of a pool's state a moment after the pool
+/// logs it), so `done` is also checked again after 100 ms without one.
 template <class F>
 bool eventually(F&& done, std::chrono::milliseconds within = std::chrono::seconds(10)) {
   auto deadline = std::chrono::steady_clock::now() + within;
   for (;;) {
+    auto seen = changes().count();
     if (done())
       return true;
     if (std::chrono::steady_clock::now() >= deadline)
       return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    changes().await_after(seen, std::chrono::milliseconds(100));
   }
 }
 
@@ -136,9 +176,13 @@ public:
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_path_.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO);
+    // Its output comes through a pipe: each chunk goes to the log file and wakes
+    // the tests waiting on the node.
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0)
+      throw std::runtime_error(std::string{"pipe: "} + std::strerror(errno));
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDERR_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
     // The child starts with no blocked signals and default dispositions, whatever
     // the test runner set.
     posix_spawnattr_t attr;
@@ -152,8 +196,26 @@ public:
     int rc = ::posix_spawn(&pid_, argv[0], &actions, &attr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
-    if (rc != 0)
+    ::close(out[1]);
+    if (rc != 0) {
+      ::close(out[0]);
       throw std::runtime_error("posix_spawn " + argv_s[0] + ": " + std::strerror(rc));
+    }
+    reader_ = std::thread{[fd = out[0], path = log_path_] {
+      std::ofstream log(path, std::ios::app);
+      char buf[4096];
+      for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) != 0;) {
+        if (n < 0 && errno == EINTR)
+          continue;
+        if (n < 0)
+          break;
+        log.write(buf, n);
+        log.flush();
+        changes().bump();
+      }
+      ::close(fd);
+      changes().bump(); // the end of its output: it exited
+    }};
   }
 
   ~node_process() {
@@ -162,6 +224,7 @@ public:
       int status = 0;
       ::waitpid(pid_, &status, 0);
     }
+    reader_.join(); // its output ended with it
   }
 
   node_process(const node_process&) = delete;
@@ -230,6 +293,7 @@ private:
   }
 
   std::string log_path_;
+  std::thread reader_;
   pid_t pid_ = -1;
   std::optional<int> exit_code_;
 };
