@@ -20,12 +20,20 @@ std::string to_string(driver_errc code) {
     return "exception";
   case driver_errc::closed:
     return "closed";
+  case driver_errc::read_only:
+    return "read_only";
+  case driver_errc::unavailable:
+    return "unavailable";
   }
   return "unknown(" + std::to_string(static_cast<int>(code)) + ")";
 }
 
 bool breaks_connection(const driver_error& err) {
   return err.code != driver_errc::rejected;
+}
+
+bool cheap_to_retry(driver_errc code) {
+  return code == driver_errc::refused || code == driver_errc::unavailable;
 }
 
 namespace {
@@ -56,20 +64,35 @@ auto connection::guarded(const char* what, F&& hook) -> decltype(hook()) {
   }
 }
 
+namespace {
+
+std::chrono::microseconds since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               start);
+}
+
+} // namespace
+
 driver_result<probe_result> connection::ping(millis timeout) {
-  return guarded("ping", [&]() -> driver_result<probe_result> {
-    auto start = std::chrono::steady_clock::now();
+  auto start = std::chrono::steady_clock::now();
+  auto res = guarded("ping", [&]() -> driver_result<probe_result> {
     if (auto res = do_ping(timeout); !res)
       return res.error();
     probe_result out;
-    out.latency = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now() - start);
+    out.latency = since(start);
     auto stages = do_check(timeout);
     if (!stages)
       return stages.error();
     out.degraded = std::move(stages.value());
     return out;
   });
+  if (metrics_)
+    metrics_->record(call_metrics::call::ping,
+                     !res                           ? call_outcome_of(res.error().code)
+                     : res.value().degraded.empty() ? outcome_ok
+                                                    : outcome_degraded,
+                     since(start));
+  return res;
 }
 
 driver_result<std::string> connection::do_check(millis) {
@@ -77,7 +100,12 @@ driver_result<std::string> connection::do_check(millis) {
 }
 
 driver_result<nlohmann::json> connection::exec(const nlohmann::json& request, millis timeout) {
-  return guarded("exec", [&] { return do_exec(request, timeout); });
+  auto start = std::chrono::steady_clock::now();
+  auto res = guarded("exec", [&] { return do_exec(request, timeout); });
+  if (metrics_)
+    metrics_->record(call_metrics::call::exec, res ? outcome_ok : call_outcome_of(res.error().code),
+                     since(start));
+  return res;
 }
 
 driver_status connection::reset(millis timeout) {
@@ -99,6 +127,38 @@ bool connection::is_open() const {
   return open_.load();
 }
 
+bool connection::alive() {
+  std::unique_lock<std::mutex> guard{mtx_, std::try_to_lock};
+  if (!guard.owns_lock())
+    return true; // a call is running: it will tell
+  if (!open_)
+    return false;
+  try {
+    return do_alive();
+  } catch (...) {
+    return false;
+  }
+}
+
+bool connection::do_alive() {
+  return true;
+}
+
+bool connection::needs_reset() {
+  std::unique_lock<std::mutex> guard{mtx_, std::try_to_lock};
+  if (!guard.owns_lock() || !open_)
+    return false;
+  try {
+    return do_needs_reset();
+  } catch (...) {
+    return true;
+  }
+}
+
+bool connection::do_needs_reset() {
+  return false;
+}
+
 driver::~driver() = default;
 
 driver_result<std::shared_ptr<connection>> driver::connect(const std::string& resource_id,
@@ -107,6 +167,8 @@ driver_result<std::shared_ptr<connection>> driver::connect(const std::string& re
     auto res = do_connect(resource_id, timeout);
     if (res && !res.value())
       return driver_error{driver_errc::exception, "connect returned no connection"};
+    if (res)
+      res.value()->count_into(metrics_);
     return res;
   } catch (...) {
     return from_current_exception("connect");

@@ -19,6 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "drivers/call_metrics.hpp"
+
 namespace custodian::drivers {
 
 using millis = std::chrono::milliseconds;
@@ -26,12 +28,14 @@ using millis = std::chrono::milliseconds;
 /// Why a driver call failed.
 enum class driver_errc : uint8_t {
   timeout = 1, ///< the driver gave up within the timeout it was given
-  refused,     ///< the remote end refused or could not be reached
-  auth,        ///< credentials were rejected
-  broken,      ///< the connection is no longer usable
+  refused,     ///< the remote end refused the connection or could not be reached
+  auth,        ///< credentials were rejected (or could not be read)
+  broken,      ///< the connection dropped or is no longer usable
   rejected,    ///< the request failed; the connection is still usable
   exception,   ///< the driver threw
   closed,      ///< the call was made on a closed connection
+  read_only,   ///< the server serves reads only (a standby) where a primary is required
+  unavailable, ///< the server answers but does not serve now (starting up, shutting down, full)
 };
 
 std::string to_string(driver_errc code);
@@ -43,6 +47,11 @@ struct driver_error {
 
 /// Whether a failure leaves the connection unusable (it must be replaced).
 bool breaks_connection(const driver_error& err);
+
+/// Whether a failed connect costs the server next to nothing (nothing listens,
+/// or it is starting up or shutting down): such a connect may be tried again at
+/// once, where an authentication failure or a timeout backs off.
+bool cheap_to_retry(driver_errc code);
 
 /// The outcome of a driver call: a value or a `driver_error`.
 template <class T>
@@ -94,8 +103,28 @@ public:
 
   bool is_open() const;
 
+  /// Whether the connection may still work, without blocking or a round trip
+  /// (the socket has not been closed by the peer, say). True while another call
+  /// runs on it: that call will tell. The pool asks before handing it out.
+  bool alive();
+
+  /// Whether the holder of a lease left state behind that the next holder must
+  /// not inherit (an open transaction, a MULTI, another database selected), so
+  /// that the pool resets the connection (`reset`) before it hands it out again.
+  /// Non-blocking, no round trip; false while another call runs on it.
+  bool needs_reset();
+
+  /// Counts and latencies of this connection's pings and execs, shared by every
+  /// connection of one driver (the pool's figures); null when not counted.
+  void count_into(std::shared_ptr<call_metrics> metrics) { metrics_ = std::move(metrics); }
+
 protected:
   connection() = default;
+
+  /// Non-blocking liveness (see `alive`); true by default.
+  virtual bool do_alive();
+  /// Non-blocking check for state left behind (see `needs_reset`); false by default.
+  virtual bool do_needs_reset();
 
   virtual driver_status do_ping(millis timeout) = 0;
   /// Driver-specific health stages, run after a passed connectivity check
@@ -114,6 +143,7 @@ private:
 
   std::mutex mtx_; // serialises the calls on this connection
   std::atomic<bool> open_{true};
+  std::shared_ptr<call_metrics> metrics_;
 };
 
 /// A driver: a factory of connections for one `driver_config`.
@@ -124,6 +154,9 @@ public:
   /// The driver's name as used in configs ("sim", "postgres", ...).
   virtual std::string name() const = 0;
 
+  /// Pings and execs of every connection this driver opened.
+  const call_metrics& metrics() const { return *metrics_; }
+
   /// Opens a connection for the resource `resource_id`. Exceptions thrown by the
   /// driver become `driver_errc::exception`.
   driver_result<std::shared_ptr<connection>> connect(const std::string& resource_id,
@@ -132,6 +165,9 @@ public:
 protected:
   virtual driver_result<std::shared_ptr<connection>> do_connect(const std::string& resource_id,
                                                                 millis timeout) = 0;
+
+private:
+  std::shared_ptr<call_metrics> metrics_ = std::make_shared<call_metrics>();
 };
 
 } // namespace custodian::drivers

@@ -13,13 +13,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "drivers/config_schema.hpp"
 #include "drivers/driver.hpp"
 
 namespace custodian::drivers {
 
 /// One problem of a driver_config: its path relative to the driver_config
 /// ("script.ping_pattern", "" for the driver_config itself) and why.
-using driver_config_problem = std::pair<std::string, std::string>;
+using driver_config_problem = config_problem;
 
 struct driver_entry {
   /// Every problem of a driver_config; empty when it is valid.

@@ -11,8 +11,8 @@ bool is_secret_key(std::string_view key) {
   std::string k{key};
   std::transform(k.begin(), k.end(), k.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  constexpr std::array<std::string_view, 8> names{"password", "passwd",  "secret",      "token",
-                                                  "api_key",  "apikey", "private_key", "credentials"};
+  constexpr std::array<std::string_view, 8> names{
+    "password", "passwd", "secret", "token", "api_key", "apikey", "private_key", "credentials"};
   constexpr std::array<std::string_view, 4> suffixes{"_password", "_secret", "_token", "_key"};
   return std::find(names.begin(), names.end(), k) != names.end() ||
          std::any_of(suffixes.begin(), suffixes.end(),

@@ -1,8 +1,7 @@
 #include "runtime/config.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
+#include <arpa/inet.h>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +11,7 @@
 #include <stdexcept>
 
 #include "actors/dependency_graph.hpp"
+#include "drivers/config_schema.hpp"
 
 namespace custodian {
 
@@ -28,72 +28,19 @@ std::string to_string(store_settings::kind_t kind) {
 namespace {
 
 using problems = std::vector<config_problem>;
+using namespace schema;
 
-/// 30 days: bounds every duration so that sums and conversions cannot overflow.
-constexpr int64_t max_ms = 30LL * 24 * 3600 * 1000;
 constexpr int64_t max_pool_size = 100'000;
 constexpr int64_t max_count = 1'000'000;
 constexpr std::size_t max_pools = 1'000;
 /// Deeper JSON is refused before anything walks it (copies and dumps recurse).
 constexpr int max_depth = 64;
 
-std::string join(const std::string& prefix, std::string_view key) {
-  return prefix.empty() ? std::string{key} : prefix + "." + std::string{key};
-}
-
-std::string index(const std::string& prefix, std::size_t i) {
-  return prefix + "[" + std::to_string(i) + "]";
-}
-
 std::string quoted(const std::string& s) {
   return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// ---- did you mean ----------------------------------------------------------
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  auto lower = [](char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); };
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j)
-    row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    auto diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      auto above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diagonal + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-/// "a, b, c".
-template <class Strings>
-std::string comma_list(const Strings& items) {
-  std::string out;
-  for (const auto& item : items)
-    out += (out.empty() ? "" : ", ") + std::string{item};
-  return out;
-}
-
-/// ` (did you mean "x"?)` for the closest candidate within 2 edits, else "".
-std::string suggestion(std::string_view word, const std::vector<std::string_view>& candidates) {
-  std::string_view best;
-  std::size_t best_distance = 3;
-  for (auto c : candidates)
-    if (auto d = edit_distance(word, c); d < best_distance && d < std::max(word.size(), c.size())) {
-      best = c;
-      best_distance = d;
-    }
-  return best.empty() ? "" : " (did you mean \"" + std::string{best} + "\"?)";
-}
-
 // ---- checks of strings ---------------------------------------------------------
-
-/// A check of a string value: empty when it is fine, else why not.
-using string_check = std::string (*)(const std::string&);
 
 std::string name_problem(const std::string& s) {
   if (s.empty())
@@ -101,14 +48,6 @@ std::string name_problem(const std::string& s) {
   auto ok = [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '.' || c == '-'; };
   if (s.size() > 64 || !std::all_of(s.begin(), s.end(), ok))
     return "must be 1 to 64 characters of A-Z a-z 0-9 _ . - (it appears in URLs and metrics)";
-  return {};
-}
-
-std::string env_name_problem(const std::string& s) {
-  auto ok = [](unsigned char c) { return std::isalnum(c) || c == '_'; };
-  if (!s.empty() && (std::isdigit(static_cast<unsigned char>(s[0])) ||
-                     !std::all_of(s.begin(), s.end(), ok)))
-    return "must be the name of an environment variable ([A-Za-z_][A-Za-z0-9_]*)";
   return {};
 }
 
@@ -130,95 +69,15 @@ bool is_loopback(const std::string& bind) {
 std::string peer_problem(const std::string& s) {
   auto colon = s.rfind(':');
   auto port = colon == std::string::npos ? std::string{} : s.substr(colon + 1);
-  bool digits = !port.empty() && port.size() <= 5 &&
-                std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
+  bool digits =
+    !port.empty() && port.size() <= 5 &&
+    std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); });
   if (colon == 0 || !digits || std::stoi(port) < 1 || std::stoi(port) > 65535)
     return "must be \"host:port\" with a port from 1 to 65535";
   return {};
 }
 
 // ---- the schema ------------------------------------------------------------------
-
-enum class kind : uint8_t {
-  integer,
-  number,
-  boolean,
-  string,
-  choice,
-  object,     ///< always present; missing keys take their defaults
-  section,    ///< an object that may be null or absent: the feature is off
-  list,       ///< an array of `fields[0]`; no item schema = validated elsewhere
-  any_object, ///< an object checked by someone else (the driver)
-};
-
-struct field {
-  std::string_view key;
-  kind type = kind::object;
-  json fallback; ///< the default of a scalar
-  bool required = false;
-  double lo = 0;
-  double hi = 0;
-  bool open_lo = false; ///< lo itself is out of range
-  std::vector<std::string_view> choices;
-  string_check check = nullptr;
-  std::vector<field> fields;
-};
-
-field make(std::string_view key, kind type, json fallback = nullptr) {
-  field f;
-  f.key = key;
-  f.type = type;
-  f.fallback = std::move(fallback);
-  return f;
-}
-
-field integer(std::string_view key, int64_t fallback, int64_t lo, int64_t hi) {
-  auto f = make(key, kind::integer, fallback);
-  f.lo = double(lo);
-  f.hi = double(hi);
-  return f;
-}
-
-field number(std::string_view key, double fallback, double lo, double hi, bool open_lo = false) {
-  auto f = make(key, kind::number, fallback);
-  f.lo = lo;
-  f.hi = hi;
-  f.open_lo = open_lo;
-  return f;
-}
-
-field boolean(std::string_view key, bool fallback) {
-  return make(key, kind::boolean, fallback);
-}
-
-field text(std::string_view key, std::string fallback, string_check check = nullptr) {
-  auto f = make(key, kind::string, std::move(fallback));
-  f.check = check;
-  return f;
-}
-
-field choice(std::string_view key, std::string fallback, std::vector<std::string_view> choices) {
-  auto f = make(key, kind::choice, std::move(fallback));
-  f.choices = std::move(choices);
-  return f;
-}
-
-field object(std::string_view key, std::vector<field> fields, kind type = kind::object) {
-  auto f = make(key, type);
-  f.fields = std::move(fields);
-  return f;
-}
-
-field list(std::string_view key, std::vector<field> item = {}) {
-  auto f = make(key, kind::list, json::array());
-  f.fields = std::move(item);
-  return f;
-}
-
-field required(field f) {
-  f.required = true;
-  return f;
-}
 
 /// Every pool key with its default. The defaults are pool_config's (a test
 /// compares them: config_test "canonical defaults are pool_config's").
@@ -240,11 +99,11 @@ const field& pool_schema() {
       integer("cleanup_timeout_ms", 5'000, 1, max_ms),
       number("unhealthy_share", 0.5, 0, 1, true),
       boolean("lifo", true),
-      object("init", {integer("timeout_ms", 5'000, 1, max_ms),
-                      integer("max_retries", 3, 0, max_count),
-                      object("backoff", {integer("base_ms", 100, 1, max_ms),
-                                         integer("max_ms", 10'000, 1, max_ms),
-                                         number("jitter", 0.2, 0, 1)})}),
+      object(
+        "init",
+        {integer("timeout_ms", 5'000, 1, max_ms), integer("max_retries", 3, 0, max_count),
+         object("backoff", {integer("base_ms", 100, 1, max_ms),
+                            integer("max_ms", 10'000, 1, max_ms), number("jitter", 0.2, 0, 1)})}),
       object("health",
              {integer("interval_ms", 10'000, 1, max_ms), integer("timeout_ms", 2'000, 1, max_ms),
               integer("healthy_threshold", 2, 1, max_count),
@@ -264,14 +123,12 @@ const field& pool_schema() {
               number("high_watermark", 0.8, 0, 1), integer("step_up", 1, 1, max_pool_size),
               integer("step_down", 1, 1, max_pool_size), integer("window_ms", 60'000, 1, max_ms),
               integer("cooldown_ms", 30'000, 0, max_ms)}),
-      object("supervision", {choice("strategy", "one_for_one",
-                                    {"one_for_one", "one_for_all", "rest_for_one"}),
-                             integer("max_restarts", 10, 0, max_count),
-                             integer("period_ms", 10'000, 1, max_ms)}),
+      object("supervision",
+             {choice("strategy", "one_for_one", {"one_for_one", "one_for_all", "rest_for_one"}),
+              integer("max_restarts", 10, 0, max_count), integer("period_ms", 10'000, 1, max_ms)}),
       list("depends_on",
            {object("", {required(text("pool", "")),
-                        choice("kind", to_string(dependency_kind::hard),
-                               {"hard", "soft"})})}),
+                        choice("kind", to_string(dependency_kind::hard), {"hard", "soft"})})}),
     });
   return schema;
 }
@@ -281,145 +138,20 @@ const field& node_schema() {
   static const node_config d;
   static const field schema = object(
     "", {
-          object("node",
-                 {text("name", d.name, name_problem),
-                  object("admin", {text("bind", d.admin.bind, bind_problem),
-                                   integer("port", d.admin.port, 0, 65535),
-                                   text("token_env", d.admin.token_env, env_name_problem)}),
-                  object("cluster", {integer("port", d.cluster.port, 0, 65535),
-                                     list("peers", {text("", "", peer_problem)})})}),
+          object("node", {text("name", d.name, name_problem),
+                          object("admin", {text("bind", d.admin.bind, bind_problem),
+                                           integer("port", d.admin.port, 0, 65535),
+                                           text("token_env", d.admin.token_env, env_name_problem)}),
+                          object("cluster", {integer("port", d.cluster.port, 0, 65535),
+                                             list("peers", {text("", "", peer_problem)})})}),
           object("store", {choice("kind", to_string(d.store.kind), {"sqlite", "memory"}),
                            text("path", d.store.path)}),
-          object("logging",
-                 {choice("level", d.logging.level,
-                         {"trace", "debug", "info", "warn", "error", "critical", "off"}),
-                  choice("format", d.logging.format, {"text", "json"})}),
+          object("logging", {choice("level", d.logging.level,
+                                    {"trace", "debug", "info", "warn", "error", "critical", "off"}),
+                             choice("format", d.logging.format, {"text", "json"})}),
           list("pools"),
         });
   return schema;
-}
-
-/// 1 rather than 1.0.
-std::string number_text(double x) {
-  return x == std::trunc(x) && std::abs(x) < 1e15 ? std::to_string(int64_t(x)) : json(x).dump();
-}
-
-std::string range_text(const field& f) {
-  return std::string(f.open_lo ? "(" : "[") + number_text(f.lo) + ", " + number_text(f.hi) + "]";
-}
-
-/// Checks `v` against `f` at `path`, adding every problem to `out`.
-void check(const json& v, const field& f, const std::string& path, problems& out) {
-  auto bad = [&](std::string message) { out.push_back({path, std::move(message)}); };
-  switch (f.type) {
-  case kind::integer: {
-    if (!v.is_number_integer())
-      return bad("must be an integer");
-    // Unsigned values beyond int64 are past every limit anyway.
-    double x = v.is_number_unsigned() ? double(v.get<uint64_t>()) : double(v.get<int64_t>());
-    if (x < f.lo)
-      bad("must be ≥ " + number_text(f.lo));
-    else if (x > f.hi)
-      bad("must be ≤ " + number_text(f.hi));
-    return;
-  }
-  case kind::number: {
-    if (!v.is_number())
-      return bad("must be a number");
-    auto x = v.get<double>();
-    if (!std::isfinite(x) || x < f.lo || x > f.hi || (f.open_lo && x == f.lo))
-      bad("must be in " + range_text(f));
-    return;
-  }
-  case kind::boolean:
-    if (!v.is_boolean())
-      bad("must be true or false");
-    return;
-  case kind::string:
-    if (!v.is_string())
-      return bad("must be a string");
-    if (f.check)
-      if (auto why = f.check(v.get<std::string>()); !why.empty())
-        bad(why);
-    return;
-  case kind::choice: {
-    auto listed = comma_list(f.choices);
-    if (!v.is_string())
-      return bad("must be one of: " + listed);
-    auto s = v.get<std::string>();
-    if (std::find(f.choices.begin(), f.choices.end(), s) == f.choices.end())
-      bad("must be one of: " + listed + suggestion(s, f.choices));
-    return;
-  }
-  case kind::any_object:
-    if (!v.is_object())
-      bad("must be an object");
-    return;
-  case kind::list:
-    if (!v.is_array())
-      return bad("must be an array");
-    if (!f.fields.empty())
-      for (std::size_t i = 0; i < v.size(); ++i)
-        check(v[i], f.fields[0], index(path, i), out);
-    return;
-  case kind::section:
-  case kind::object: {
-    if (f.type == kind::section && v.is_null())
-      return;
-    if (!v.is_object())
-      return bad(f.type == kind::section ? "must be an object (or null: off)" : "must be an object");
-    std::vector<std::string_view> keys;
-    for (const auto& sub : f.fields)
-      keys.push_back(sub.key);
-    for (const auto& item : v.items()) {
-      const auto& key = item.key();
-      auto sub = std::find_if(f.fields.begin(), f.fields.end(),
-                              [&](const field& s) { return s.key == key; });
-      if (sub == f.fields.end())
-        out.push_back({join(path, key), "unknown key" + suggestion(key, keys)});
-      else
-        check(item.value(), *sub, join(path, key), out);
-    }
-    for (const auto& sub : f.fields)
-      if (sub.required && !v.contains(sub.key))
-        out.push_back({join(path, sub.key), "required"});
-    return;
-  }
-  }
-}
-
-/// `v` (checked against `f`) with every missing key filled in.
-json canonical(const json& v, const field& f) {
-  switch (f.type) {
-  case kind::section:
-  case kind::object: {
-    if (!v.is_object())
-      return f.type == kind::section ? json(nullptr) : canonical(json::object(), f);
-    json result = json::object();
-    for (const auto& sub : f.fields) {
-      std::string key{sub.key};
-      if (v.contains(key))
-        result[key] = canonical(v[key], sub);
-      else if (sub.type == kind::object)
-        result[key] = canonical(json::object(), sub);
-      else if (sub.type == kind::section)
-        result[key] = nullptr;
-      else
-        result[key] = sub.fallback;
-    }
-    return result;
-  }
-  case kind::list: {
-    if (f.fields.empty() || !v.is_array())
-      return v;
-    json result = json::array();
-    for (const auto& item : v)
-      result.push_back(canonical(item, f.fields[0]));
-    return result;
-  }
-  default:
-    return v;
-  }
 }
 
 /// The value at a dotted path of a canonical config, or null if any step is missing.
@@ -460,8 +192,9 @@ void check_order(const json& canonical_pool, const std::string& prefix, problems
     auto h = high->get<double>();
     if (h < l || (rule.strict && h == l)) {
       auto name = rule.low.substr(rule.low.rfind('.') + 1);
-      out.push_back({join(prefix, rule.high), std::string(rule.strict ? "must be > " : "must be ≥ ") +
-                                                std::string{name} + " (" + low->dump() + ")"});
+      out.push_back(
+        {join(prefix, rule.high), std::string(rule.strict ? "must be > " : "must be ≥ ") +
+                                    std::string{name} + " (" + low->dump() + ")"});
     }
   }
 }
@@ -511,8 +244,8 @@ void check_node(const json& root, problems& out) {
   if (bind && bind->is_string() && !is_loopback(bind->get<std::string>()) &&
       is_ip_literal(bind->get<std::string>()) && token && token->is_string() &&
       token->get<std::string>().empty())
-    out.push_back({"node.admin.bind",
-                   "a bind beyond loopback needs a token (set node.admin.token_env)"});
+    out.push_back(
+      {"node.admin.bind", "a bind beyond loopback needs a token (set node.admin.token_env)"});
   auto admin = at(root, "node.admin.port");
   auto cluster = at(root, "node.cluster.port");
   if (admin && cluster && admin->is_number_integer() && *admin != 0 && *admin == *cluster)
@@ -581,7 +314,7 @@ node_config to_node_config(const json& c) {
   n.cluster.port = c["node"]["cluster"]["port"];
   n.cluster.peers = c["node"]["cluster"]["peers"].get<std::vector<std::string>>();
   n.store.kind = c["store"]["kind"] == "memory" ? store_settings::kind_t::memory
-                                                 : store_settings::kind_t::sqlite;
+                                                : store_settings::kind_t::sqlite;
   n.store.path = c["store"]["path"];
   n.logging.level = c["logging"]["level"];
   n.logging.format = c["logging"]["format"];

@@ -12,18 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "drivers/config_schema.hpp"
 #include "drivers/driver_catalog.hpp"
 
 namespace custodian {
-
-/// One thing wrong with a config.
-struct config_problem {
-  /// JSON path: "pools[2].max_size", "node.admin.port"; "" for the root.
-  std::string path;
-  std::string message;
-
-  bool operator==(const config_problem&) const = default;
-};
 
 /// "pools[2].max_size: must be ≥ min_idle (4)"; just the message at the root.
 std::string to_string(const config_problem& problem);

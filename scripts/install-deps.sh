@@ -8,12 +8,15 @@ packages=(
   g++ cmake ninja-build ccache
   libcaf-dev nlohmann-json3-dev libspdlog-dev doctest-dev
   libsqlite3-dev libcpp-httplib-dev
+  pkg-config libpq-dev libhiredis-dev libcurl4-openssl-dev librdkafka-dev libmongoc-dev
 )
 if [ "${1:-}" = "--tests" ]; then
   # The dashboard's browser test (tests/browser) drives Debian's Chromium. It is
   # installed here, before the build, so that its download does not count against
   # the test's timeout; tests/browser/run.sh installs it too when run on its own.
   packages+=(chromium)
+  # Real servers for the drivers' integration tests, run on loopback by the tests.
+  packages+=(postgresql redis-server)
 fi
 
 missing=()

@@ -40,14 +40,25 @@ case "$what" in
     ;;
   test)
     build build RelWithDebInfo
-    exec ctest --test-dir build --output-on-failure -j2
+    # Real servers (PostgreSQL, Redis) are started by the tests themselves, on
+    # 127.0.0.1 and free ports, under this directory; whatever is still running
+    # there when the tests end (a test failed or crashed) is stopped here.
+    CUSTODIAN_TEST_TMPDIR=$(mktemp -d /tmp/custodian-test.XXXXXX)
+    chmod 755 "$CUSTODIAN_TEST_TMPDIR" # PostgreSQL runs as the postgres user
+    export CUSTODIAN_TEST_TMPDIR
+    trap 'scripts/stop-test-servers.sh "$CUSTODIAN_TEST_TMPDIR"' EXIT
+    ctest --test-dir build --output-on-failure -j2
     ;;
   sanitize)
     build build-asan Debug -DCUSTODIAN_BUILD_EXAMPLES=OFF -DCUSTODIAN_BUILD_BENCH=OFF \
       "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer"
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$PWD/scripts/ubsan.supp"
-    exec ctest --test-dir build-asan --output-on-failure -j2
+    CUSTODIAN_TEST_TMPDIR=$(mktemp -d /tmp/custodian-test.XXXXXX)
+    chmod 755 "$CUSTODIAN_TEST_TMPDIR"
+    export CUSTODIAN_TEST_TMPDIR
+    trap 'scripts/stop-test-servers.sh "$CUSTODIAN_TEST_TMPDIR"' EXIT
+    ctest --test-dir build-asan --output-on-failure -j2
     ;;
   fuzz)
     # Fuzzing is optional, so clang is not among install-deps' packages.
