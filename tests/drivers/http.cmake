@@ -1,0 +1,2 @@
+custodian_driver_tests(http
+  drivers/http_address_policy_test.cpp)
