@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "drivers/process/process_driver.hpp"
 #include "drivers/sim/sim_driver.hpp"
 
 namespace custodian::drivers {
@@ -50,6 +51,9 @@ driver_catalog builtin_drivers() {
                       [](const nlohmann::json& cfg) -> std::shared_ptr<driver> {
                         return sim_driver::from_config(cfg);
                       }});
+  catalog.add("process", {process_driver::problems_of, [](const nlohmann::json& cfg) {
+                            return std::shared_ptr<driver>{process_driver::from_config(cfg)};
+                          }});
   return catalog;
 }
 

@@ -1,0 +1,6 @@
+custodian_driver_tests(process drivers/process_test.cpp)
+# The children's scripts are read from the source tree; node_process.hpp (free
+# ports, temporary directories, eventually) links cpp-httplib.
+target_compile_definitions(custodian-process-tests PRIVATE
+  CUSTODIAN_PROCESS_SCRIPTS="${CMAKE_CURRENT_SOURCE_DIR}/drivers/process")
+target_link_libraries(custodian-process-tests PRIVATE PkgConfig::HTTPLIB)
