@@ -1,0 +1,1 @@
+custodian_driver_tests(kafka drivers/kafka_test.cpp)
