@@ -233,7 +233,9 @@ std::optional<exit_status> child_process::stop(millis grace, const deadline& unt
     return ended_;
   if (grace.count() > 0 && !exited()) {
     signal_group(SIGTERM);
-    wait_exit(deadline{std::min(grace, until.remaining())});
+    // A fifth of the time (up to a second) is kept for dying after SIGKILL.
+    auto left = until.remaining();
+    wait_exit(deadline{std::min(grace, left - std::min(left / 5, millis{1000}))});
   }
   // The whole group, even when the leader ended by itself: no orphan is left.
   signal_group(SIGKILL);

@@ -77,8 +77,9 @@ public:
   /// Waits until it ends or the deadline passes; it stays unreaped.
   std::optional<exit_status> wait_exit(const deadline& until);
 
-  /// SIGTERM to the process group, up to `grace` (within `until`) for the child
-  /// to end, then SIGKILL to the group, and the child reaped. A grace of 0 sends
+  /// SIGTERM to the process group, up to `grace` for the child to end (within
+  /// `until`, less a fifth of it kept for SIGKILL to act), then SIGKILL to the
+  /// group, and the child reaped. A grace of 0 sends
   /// SIGKILL at once. A child that still has not ended at `until` (stuck in the
   /// kernel) is reaped by a thread of its own when it does: nullopt. Idempotent.
   std::optional<exit_status> stop(millis grace, const deadline& until);
