@@ -12,6 +12,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/creation_pacing.hpp"
 #include "actors/deadline_index.hpp"
 #include "actors/deadline_timer.hpp"
 #include "actors/lease_table.hpp"
@@ -19,6 +20,7 @@
 #include "actors/pool_supervisor.hpp"
 #include "actors/recovery_probe.hpp"
 #include "actors/waiter_queue.hpp"
+#include "drivers/driver.hpp"
 #include "messages/errors.hpp"
 
 namespace custodian {
@@ -51,8 +53,7 @@ using pool_impl = pool_actor::extend<
   /// A resource was started again (resource_restart_watcher).
   caf::reacts_to<spawn_atom, std::string, resource_actor>,
   /// The supervisor restarted resources, or gave up (supervisor_watcher_actor).
-  caf::reacts_to<child_restarted>,
-  caf::reacts_to<supervisor_escalated>>;
+  caf::reacts_to<child_restarted>, caf::reacts_to<supervisor_escalated>>;
 
 using time_point = std::chrono::steady_clock::time_point;
 
@@ -63,7 +64,7 @@ const std::string replaced_reason = "replaced: its pool's config changed";
 enum class slot_state : uint8_t {
   creating,
   idle,
-  validating,  ///< idle, being checked before it is handed out again
+  validating, ///< idle, being checked before it is handed out again
   leased,
   recovering,  ///< failed; probed in place (initialized again if broken)
   quarantined, ///< held by the quarantine, never handed out
@@ -195,17 +196,15 @@ struct pool_data {
   uint32_t creating = 0;
   std::size_t quarantined = 0;
   std::size_t unhealthy = 0;
-  std::string last_creation_error;
   pool_stats counters;
   /// The one timer of the sweep.
   deadline_timer sweep_timer;
   caf::typed_response_promise<pool_state> drain_reply;
   /// Slots retiring: being drained, then forgotten.
   std::size_t retiring = 0;
-  /// Creations that failed in a row; they space out the next ones (backoff), so a
-  /// resource that cannot be created is not retried in a busy loop.
-  uint32_t creation_failures_in_row = 0;
-  std::optional<time_point> next_creation_at;
+  /// Spaces out creations after failures by their class, and knows when the
+  /// backend is down (acquires are then told why at once).
+  creation_pacing pacing;
   std::mt19937_64 rng;
   pool_standing standing;
   /// A rolling replace: slots made from an earlier config, the replacement being
@@ -317,8 +316,8 @@ std::optional<time_point> idle_deadline(const pool_data& st) {
 void arm_sweep(self_ptr self) {
   auto& st = self->state;
   std::optional<time_point> next;
-  for (auto candidate : {st.waiters.next_deadline(), st.leases.next_deadline(),
-                         st.lifetimes.next(), idle_deadline(st)})
+  for (auto candidate : {st.waiters.next_deadline(), st.leases.next_deadline(), st.lifetimes.next(),
+                         idle_deadline(st)})
     if (candidate && (!next || *candidate < *next))
       next = candidate;
   if (auto delay = st.sweep_timer.arm(next, self->clock().now()))
@@ -329,9 +328,15 @@ caf::error timeout_error(self_ptr self) {
   auto& st = self->state;
   std::string what = "acquire timed out waiting in line";
   // The waiter learns why nothing could be created, not just that time ran out.
-  if (!st.last_creation_error.empty())
-    what += "; last creation error: " + st.last_creation_error;
+  if (!st.pacing.last_error().empty())
+    what += "; last creation error: " + st.pacing.last_error();
   return pool_error(self, errc::timeout, what);
+}
+
+/// What an acquire hears while the backend is known down: the last creation's
+/// error (the server's own words), at once.
+caf::error backend_down_error(self_ptr self) {
+  return pool_error(self, errc::unavailable, "backend down: " + self->state.pacing.last_error());
 }
 
 void refuse(lease_reply& reply, caf::error err) {
@@ -351,6 +356,8 @@ void roll(self_ptr self);
 void retire_replaced(self_ptr self);
 void check_drained(self_ptr self);
 void settle_scaling(self_ptr self);
+void revalidate_idle(self_ptr self);
+void back_in_line(self_ptr self, uint64_t slot_id, slot_state from);
 
 /// A resource worked: its failures in a row start again from zero, and a
 /// resource kept in as degraded for them is no longer.
@@ -455,8 +462,7 @@ time_point lifetime_end(self_ptr self, time_point now) {
     return time_point::max();
   std::uniform_real_distribution<double> draw{0.0, std::clamp(st.cfg.lifetime_jitter, 0.0, 1.0)};
   auto lifetime = std::chrono::duration_cast<caf::timespan>(st.cfg.max_lifetime);
-  return now + lifetime -
-         std::chrono::duration_cast<caf::timespan>(lifetime * draw(st.rng));
+  return now + lifetime - std::chrono::duration_cast<caf::timespan>(lifetime * draw(st.rng));
 }
 
 /// Starts probing a slot's resource, if the pool has health checks.
@@ -473,7 +479,7 @@ void watch_health(self_ptr self, uint64_t slot_id) {
 void on_created(self_ptr self, uint64_t slot_id) {
   auto& st = self->state;
   ++st.counters.created;
-  st.creation_failures_in_row = 0;
+  st.pacing.succeeded();
   st.failed_tries = 0; // a resource works: the pool's tries start afresh
   auto i = st.slots.find(slot_id);
   if (i == st.slots.end() || i->second.state != slot_state::creating)
@@ -505,13 +511,18 @@ void on_creation_failed(self_ptr self, uint64_t slot_id, const caf::error& err) 
   if (slot_id == st.replacing)
     st.replacing = 0; // roll tries again after the creation backoff
   ++st.counters.creation_failures;
-  st.last_creation_error = describe(err);
+  auto why = message_of(err);
+  auto cheap = drivers::cheap_to_retry(static_cast<drivers::driver_errc>(driver_reason_of(err)));
   std::uniform_real_distribution<double> draw{0.0, 1.0};
-  auto delay =
-    backoff_delay(st.cfg.resource.init.backoff, ++st.creation_failures_in_row, draw(st.rng));
-  st.next_creation_at = self->clock().now() + delay;
+  auto delay = st.pacing.failed(self->clock().now(), why, cheap, draw(st.rng));
   self->delayed_send(self, delay, grow_atom::value);
-  retire(self, slot_id, "creation failed: " + st.last_creation_error);
+  // Nothing idle and nothing but this creation on its way: those waiting hear why
+  // now, not at their deadline (and the retirement below starts no creation for
+  // them: the next acquire may).
+  if (st.idle.empty() && st.creating <= 1)
+    while (auto w = st.waiters.pop())
+      refuse(w->payload, backend_down_error(self));
+  retire(self, slot_id, "creation failed: " + why);
   if (st.state == pool_state::initializing && st.creating == 0)
     set_state(self, pool_state::active, "min_idle warmed with failures");
   review_standing(self);
@@ -575,19 +586,26 @@ void grow(self_ptr self) {
   // A pool waiting for its start creates nothing yet.
   if (st.closing() || st.state == pool_state::error || st.state == pool_state::creating)
     return;
-  if (st.next_creation_at && self->clock().now() < *st.next_creation_at)
-    return; // backing off after failed creations; grow_atom comes back
   auto live = st.live();
+  if (st.pacing.backend_down()) {
+    // One creation at a time probes a backend known down: on demand at once when
+    // that is cheap, else after the backoff (grow_atom comes back). It is tried
+    // even without demand when nothing is left, since the pool counts as
+    // unhealthy until one succeeds and its dependants refuse their acquires.
+    auto wanted = !st.waiters.empty() || st.idle.size() < st.cfg.min_idle || live == 0;
+    if (st.creating > 0 || !st.pacing.may_create(self->clock().now(), !st.waiters.empty()))
+      return;
+    if (wanted && live < st.cfg.max_size)
+      create_resource(self);
+    else
+      roll(self); // a rolling replace probes the new backend the same way
+    return;
+  }
   while (live < st.cfg.max_size &&
          (st.creating < st.waiters.size() || st.idle.size() + st.creating < st.cfg.min_idle)) {
     create_resource(self);
     ++live;
   }
-  // Creations failed and nothing is left: one more is tried on the backoff even
-  // without demand, since the pool counts as unhealthy until one succeeds and its
-  // dependants refuse their acquires meanwhile.
-  if (st.creation_failures_in_row > 0 && live == 0 && st.cfg.max_size > 0)
-    create_resource(self);
   roll(self);
 }
 
@@ -638,6 +656,15 @@ std::optional<uint64_t> take_idle(self_ptr self) {
     if (s.retire_at != time_point::max() && s.retire_at <= self->clock().now()) {
       ++st.counters.expired;
       retire(self, slot_id, "max_lifetime reached");
+      continue;
+    }
+    // The server may have closed it while it was idle (a restart, a terminated
+    // backend): the driver can tell without a round trip, so it is never handed
+    // out; whatever closed it may have closed the others too.
+    if (auto conn = s.view->get(); conn && !conn->alive()) {
+      ++st.counters.dead_on_acquire;
+      on_failure(self, slot_id, "its connection was closed while idle");
+      revalidate_idle(self);
       continue;
     }
     return slot_id;
@@ -804,6 +831,12 @@ first_answer answer_at_once(self_ptr self) {
       grow(self); // keeps min_idle idle while this one is out
       return {{}, slot_id};
     }
+  // The backend is known down and no creation will answer soon: say why now. A
+  // creation in flight, or one this acquire may start (after a cheap failure),
+  // answers it instead.
+  if (st.serving() && st.pacing.backend_down() && st.creating == 0 &&
+      (st.live() >= st.cfg.max_size || !st.pacing.may_create(self->clock().now(), true)))
+    return {backend_down_error(self), std::nullopt};
   return {};
 }
 
@@ -847,6 +880,23 @@ void acquire_for_thread(self_ptr self, caf::timespan timeout, const blocking_acq
     enqueue(self, timeout, std::move(holder), std::move(answer));
 }
 
+/// Has a resource reset by its driver (out of line meanwhile) and puts it back in
+/// line; a failure there is handled as any other failure of the resource.
+void reset_then_back_in_line(self_ptr self, uint64_t slot_id, const std::string& why) {
+  auto& st = self->state;
+  auto& s = st.slots.at(slot_id);
+  set_slot_state(st, s, slot_state::validating);
+  publish(self, "maintenance", s.id, "", "", nlohmann::json{{"reason", why}}.dump());
+  auto bound = caf::timespan{st.cfg.resource.operation_timeout + std::chrono::seconds{1}};
+  self->request(s.handle, bound, maintain_atom::value)
+    .then([self, slot_id](lifecycle_state) { back_in_line(self, slot_id, slot_state::validating); },
+          [self, slot_id](caf::error& err) {
+            auto i = self->state.slots.find(slot_id);
+            if (i != self->state.slots.end() && i->second.state == slot_state::validating)
+              on_failure(self, slot_id, "maintenance failed: " + describe(err));
+          });
+}
+
 /// Puts a resource whose lease ended back in line, unless it must go.
 void give_back(self_ptr self, uint64_t slot_id) {
   auto& st = self->state;
@@ -884,6 +934,13 @@ void give_back(self_ptr self, uint64_t slot_id) {
   }
   if (st.live() > st.cfg.max_size + st.spare) {
     retire(self, slot_id, "pool shrunk");
+    return;
+  }
+  if (auto conn = s.view->get(); conn && conn->needs_reset()) {
+    // Its holder left state behind (an open transaction, say): the next holder
+    // gets it reset.
+    ++st.counters.reset_on_return;
+    reset_then_back_in_line(self, slot_id, "its holder left state behind");
     return;
   }
   set_slot_state(st, s, slot_state::idle);
@@ -926,10 +983,10 @@ caf::error close_lease(self_ptr self, uint64_t id) {
 void report_reclaimed(self_ptr self, const lease_table<holder_ref>::entry& entry,
                       const char* reason) {
   ++self->state.counters.reclaimed;
-  publish(self, "lease_reclaimed", slot_name(self, entry.slot), "", "",
-          nlohmann::json{
-            {"lease", entry.id}, {"holder", holder_name(entry.holder)}, {"reason", reason}}
-            .dump());
+  publish(
+    self, "lease_reclaimed", slot_name(self, entry.slot), "", "",
+    nlohmann::json{{"lease", entry.id}, {"holder", holder_name(entry.holder)}, {"reason", reason}}
+      .dump());
 }
 
 /// Takes back every lease and waiter of a holder that died.
@@ -984,7 +1041,8 @@ void revalidate_idle(self_ptr self) {
     auto& s = st.slots.at(slot_id);
     set_slot_state(st, s, slot_state::validating);
     self->request(s.handle, check_timeout(st), ping_atom::value)
-      .then([self, slot_id](const ping_result&) { back_in_line(self, slot_id, slot_state::validating); },
+      .then([self,
+             slot_id](const ping_result&) { back_in_line(self, slot_id, slot_state::validating); },
             [self, slot_id](caf::error& err) {
               // Busy (a health probe is running) is no verdict: the probe decides.
               if (busy(err)) {
@@ -1031,8 +1089,9 @@ void eject(self_ptr self, uint64_t slot_id, const std::string& reason) {
   ++st.counters.ejections;
   publish(self, "resource_quarantined", s.id, "", "",
           nlohmann::json{{"reason", reason}, {"consecutive_failures", s.failures}}.dump());
-  self->request(quarantine_of(self), caf::infinite, eject_atom::value, s.id, s.handle, reason,
-                caf::actor_cast<quarantine_watcher_actor>(self))
+  self
+    ->request(quarantine_of(self), caf::infinite, eject_atom::value, s.id, s.handle, reason,
+              caf::actor_cast<quarantine_watcher_actor>(self))
     .then([](caf::ok_atom) {}, [](caf::error&) {});
   grow(self); // a replacement, within max_size
   review_standing(self);
@@ -1048,26 +1107,25 @@ void recover_in_place(self_ptr self, uint64_t slot_id, std::string reason, bool 
   auto& st = self->state;
   auto& s = st.slots.at(slot_id);
   set_slot_state(st, s, slot_state::recovering);
-  probe_recovery(
-    self, s.handle, check_timeout(st),
-    [self, slot_id, reason, last_chance](const caf::error& why_not) {
-      auto i = self->state.slots.find(slot_id);
-      if (i == self->state.slots.end() || i->second.state != slot_state::recovering)
-        return;
-      auto was_busy = busy(why_not);
-      i->second.busy_probes = was_busy ? i->second.busy_probes + 1 : 0;
-      if (!why_not)
-        back_in_line(self, slot_id, slot_state::recovering);
-      else if (was_busy && i->second.busy_probes <= max_busy_probes)
-        // Busy with another call (a probe that hangs, say): no verdict; once that
-        // call is bounded, probe again.
-        self->delayed_send(self, check_timeout(self->state), recover_atom::value, slot_id,
-                           reason, last_chance);
-      else if (last_chance)
-        retire(self, slot_id, reason + "; recovery failed: " + describe(why_not));
-      else
-        on_failure(self, slot_id, "recovery failed: " + describe(why_not));
-    });
+  probe_recovery(self, s.handle, check_timeout(st),
+                 [self, slot_id, reason, last_chance](const caf::error& why_not) {
+                   auto i = self->state.slots.find(slot_id);
+                   if (i == self->state.slots.end() || i->second.state != slot_state::recovering)
+                     return;
+                   auto was_busy = busy(why_not);
+                   i->second.busy_probes = was_busy ? i->second.busy_probes + 1 : 0;
+                   if (!why_not)
+                     back_in_line(self, slot_id, slot_state::recovering);
+                   else if (was_busy && i->second.busy_probes <= max_busy_probes)
+                     // Busy with another call (a probe that hangs, say): no verdict; once that
+                     // call is bounded, probe again.
+                     self->delayed_send(self, check_timeout(self->state), recover_atom::value,
+                                        slot_id, reason, last_chance);
+                   else if (last_chance)
+                     retire(self, slot_id, reason + "; recovery failed: " + describe(why_not));
+                   else
+                     on_failure(self, slot_id, "recovery failed: " + describe(why_not));
+                 });
 }
 
 /// Marks a resource degraded: handed out only when no healthy one is idle.
@@ -1189,10 +1247,10 @@ void fail_leased(self_ptr self, uint64_t lease_id, const std::string& reason) {
   if (!entry)
     return;
   ++st.counters.failed;
-  publish(self, "lease_broken", slot_name(self, entry->slot), "", "",
-          nlohmann::json{
-            {"lease", lease_id}, {"holder", holder_name(entry->holder)}, {"reason", reason}}
-            .dump());
+  publish(
+    self, "lease_broken", slot_name(self, entry->slot), "", "",
+    nlohmann::json{{"lease", lease_id}, {"holder", holder_name(entry->holder)}, {"reason", reason}}
+      .dump());
   on_failure(self, entry->slot, "failed while leased: " + reason);
   revalidate_idle(self);
   check_drained(self);
@@ -1486,7 +1544,8 @@ void forget_all_slots(self_ptr self) {
 void on_supervisor_down(self_ptr self, const caf::error& reason) {
   auto& st = self->state;
   st.supervisor = pool_supervisor_actor{};
-  auto why = "its supervisor gave up: " + (st.escalation.empty() ? describe(reason) : st.escalation);
+  auto why =
+    "its supervisor gave up: " + (st.escalation.empty() ? describe(reason) : st.escalation);
   for (auto id : st.leases.ids())
     report_reclaimed(self, *st.leases.reclaim(id, why), "pool error");
   while (auto w = st.waiters.pop())
@@ -1508,8 +1567,7 @@ void retry(self_ptr self) {
   if (st.state != pool_state::error)
     return;
   start_supervisor(self);
-  st.creation_failures_in_row = 0;
-  st.next_creation_at.reset();
+  st.pacing.reset();
   set_state(self, pool_state::initializing, "try " + std::to_string(st.failed_tries + 1));
   grow(self);
   if (st.creating == 0)
@@ -1596,6 +1654,13 @@ pool_stats stats_of(self_ptr self) {
   s.outdated = st.outdated;
   s.health = st.standing.reported.health;
   s.avail = st.standing.notice.now;
+  // The driver's figures: a node makes a driver for each pool, so they are the pool's.
+  auto calls = [&](drivers::call_metrics::call kind) {
+    auto f = st.cfg.driver->metrics().figures(kind);
+    return call_stats{std::move(f.outcomes), std::move(f.latency_histogram), f.latency_total_us};
+  };
+  s.probes = calls(drivers::call_metrics::call::ping);
+  s.execs = calls(drivers::call_metrics::call::exec);
   return s;
 }
 
@@ -1633,6 +1698,7 @@ caf::result<pool_stats> resize(self_ptr self, uint32_t min_idle, uint32_t max_si
 
 /// What every resource is made from: the config's template with pool and driver.
 void make_template(pool_data& st) {
+  st.pacing.configure(st.cfg.resource.init.backoff); // creations are resources' connects
   auto templ = st.cfg.resource;
   templ.pool = st.cfg.name;
   templ.driver = st.cfg.driver;
@@ -1677,7 +1743,7 @@ void roll(self_ptr self) {
   if (st.outdated == 0 || st.replacing != 0 || st.spare > 0 || !st.serving() ||
       st.live() > st.cfg.max_size)
     return;
-  if (st.next_creation_at && self->clock().now() < *st.next_creation_at)
+  if (!st.pacing.may_create(self->clock().now(), false))
     return; // grow_atom comes back after the backoff, and so does roll
   st.replacing = create_resource(self);
 }
@@ -1716,8 +1782,7 @@ void begin_roll(self_ptr self) {
       unborn.push_back(slot_id);
   }
   if (st.outdated > 0)
-    publish(self, "rolling_replace", "", "", "",
-            nlohmann::json{{"outdated", st.outdated}}.dump());
+    publish(self, "rolling_replace", "", "", "", nlohmann::json{{"outdated", st.outdated}}.dump());
   for (auto slot_id : unborn)
     retire(self, slot_id, replaced_reason);
   roll(self);
@@ -1747,11 +1812,15 @@ caf::result<caf::ok_atom> configure(self_ptr self, const pool_update& update) {
   if (new_quarantine && st.quarantine)
     st.quarantine_outdated = true;
   publish(self, "pool_configured", "", "", "",
-          nlohmann::json{{"rolling", new_driver}, {"health", new_health},
-                         {"quarantine", new_quarantine}, {"resized", resized}}
+          nlohmann::json{{"rolling", new_driver},
+                         {"health", new_health},
+                         {"quarantine", new_quarantine},
+                         {"resized", resized}}
             .dump());
-  if (new_driver)
+  if (new_driver) {
+    st.pacing.reset(); // the old backend's failures say nothing of the new one
     begin_roll(self);
+  }
   if (resized && st.state != pool_state::error) {
     resize(self, min_idle, max_size);
   } else {
@@ -1784,18 +1853,10 @@ caf::result<caf::ok_atom> maintain_by_hand(self_ptr self, const std::string& id)
   auto& s = found->second;
   if (s.state != slot_state::idle)
     return pool_error(self, errc::unavailable,
-                      "resource " + id + " is " + to_string(s.state) + ": only an idle one is maintained");
+                      "resource " + id + " is " + to_string(s.state) +
+                        ": only an idle one is maintained");
   std::erase(st.idle, slot_id);
-  set_slot_state(st, s, slot_state::validating);
-  publish(self, "maintenance", id, "", "", "{}");
-  auto bound = caf::timespan{st.cfg.resource.operation_timeout + std::chrono::seconds{1}};
-  self->request(s.handle, bound, maintain_atom::value)
-    .then([self, slot_id](lifecycle_state) { back_in_line(self, slot_id, slot_state::validating); },
-          [self, slot_id](caf::error& err) {
-            auto i = self->state.slots.find(slot_id);
-            if (i != self->state.slots.end() && i->second.state == slot_state::validating)
-              on_failure(self, slot_id, "maintenance failed: " + describe(err));
-          });
+  reset_then_back_in_line(self, slot_id, "asked by an operator");
   return caf::ok_atom::value;
 }
 
@@ -1810,7 +1871,7 @@ pool_health_facts health_facts(const pool_data& st) {
   facts.resources = st.slots.size() - st.creating - st.retiring;
   facts.unhealthy = st.quarantined + st.unhealthy;
   facts.degraded = st.degraded;
-  facts.creations_failing = st.creation_failures_in_row > 0;
+  facts.creations_failing = st.pacing.backend_down();
   return facts;
 }
 
@@ -1829,7 +1890,7 @@ void review_standing(self_ptr self) {
                            {"unhealthy", facts.unhealthy},
                            {"degraded", facts.degraded},
                            {"creations_failing", facts.creations_failing},
-                           {"last_creation_error", st.last_creation_error}}
+                           {"last_creation_error", st.pacing.last_error()}}
               .dump());
   reported.state = st.state;
   reported.health = health;
@@ -1916,9 +1977,7 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
       return caf::ok_atom::value;
     },
     [self](return_atom, uint64_t id) { close_lease(self, id); },
-    [self](exec_atom, uint64_t id, const std::string& request) {
-      return exec(self, id, request);
-    },
+    [self](exec_atom, uint64_t id, const std::string& request) { return exec(self, id, request); },
     [self](fail_atom, uint64_t id, const std::string& reason) {
       return report_failure(self, id, reason);
     },
@@ -1954,9 +2013,7 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
     [self](const child_restarted& note) { on_restarted(self, note); },
     [self](const supervisor_escalated& note) { self->state.escalation = note.reason; },
     [self](start_atom) { return start(self); },
-    [self](watch_atom, const pool_watcher_actor& watcher) {
-      return set_watcher(self, watcher);
-    },
+    [self](watch_atom, const pool_watcher_actor& watcher) { return set_watcher(self, watcher); },
     [self](const availability_notice& notice) { on_availability(self, notice); },
   };
 }

@@ -289,6 +289,14 @@ void schedule_retry(self_ptr self, const drivers::driver_error& err) {
   self->delayed_send(self, delay, retry_atom::value, st.retry_id);
 }
 
+/// A refused connect, a server that does not serve and rejected credentials say
+/// something about the backend, not this connection: the resource does not retry
+/// them but reports them at once, so that its pool (which paces creations by the
+/// class of failure) and those waiting on it hear now.
+bool about_the_backend(drivers::driver_errc code) {
+  return drivers::cheap_to_retry(code) || code == drivers::driver_errc::auth;
+}
+
 void connect_attempt(self_ptr self) {
   auto& st = self->state;
   ++st.init_attempts;
@@ -313,13 +321,16 @@ void connect_attempt(self_ptr self) {
         return;
       }
       st.last_error = driver_failure("connect", *t.error);
-      if (st.init_attempts <= st.cfg.init.max_retries) {
+      if (st.init_attempts <= st.cfg.init.max_retries && !about_the_backend(t.error->code)) {
         schedule_retry(self, *t.error);
         return;
       }
-      auto reason = st.last_error + " (" + std::to_string(st.init_attempts) + " attempts)";
+      auto reason = st.init_attempts == 1
+                      ? st.last_error
+                      : st.last_error + " (" + std::to_string(st.init_attempts) + " attempts)";
       fail(self, false, reason);
-      reply(self, resource_error(self, errc::driver_error, reason));
+      reply(self, make_error(errc::driver_error, "resource " + st.cfg.id + ": " + reason,
+                             static_cast<uint8_t>(t.error->code)));
     },
     [self, timeout] {
       auto& st = self->state;

@@ -46,8 +46,7 @@ struct resource_summary {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, resource_summary& x) {
-  return f(caf::meta::type_name("custodian.resource_summary"), x.id, x.state, x.health,
-           x.outdated);
+  return f(caf::meta::type_name("custodian.resource_summary"), x.id, x.state, x.health, x.outdated);
 }
 
 /// Upper bounds (µs) of the acquire wait histogram's buckets; one more bucket
@@ -55,21 +54,41 @@ typename Inspector::result_type inspect(Inspector& f, resource_summary& x) {
 inline constexpr std::array<uint64_t, 12> acquire_wait_bounds_us{
   1, 10, 50, 100, 250, 500, 1'000, 2'500, 5'000, 10'000, 50'000, 250'000};
 
+/// A pool's pings or execs, as its driver counted them (drivers/call_metrics.hpp's
+/// call_figures, mirrored here in plain vectors).
+struct call_stats {
+  /// Calls by outcome; index i is drivers::call_outcome_name(i).
+  std::vector<uint64_t> outcomes;
+  /// Calls by latency: bucket i counts those up to drivers::call_latency_bounds_us[i];
+  /// the last bucket, the longer ones.
+  std::vector<uint64_t> latency_histogram;
+  /// The sum of their latencies (µs), for the histogram's mean.
+  uint64_t latency_total_us = 0;
+
+  bool operator==(const call_stats&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, call_stats& x) {
+  return f(caf::meta::type_name("custodian.call_stats"), x.outcomes, x.latency_histogram,
+           x.latency_total_us);
+}
+
 /// Counters and gauges of one pool.
 struct pool_stats {
   std::string name;
   pool_state state = pool_state::creating;
   uint32_t min_idle = 0;
   uint32_t max_size = 0;
-  uint64_t size = 0;    ///< resources alive or being created
-  uint64_t idle = 0;    ///< ready to be handed out
-  uint64_t in_use = 0;  ///< leased
-  uint64_t waiters = 0; ///< acquires queued
+  uint64_t size = 0;        ///< resources alive or being created
+  uint64_t idle = 0;        ///< ready to be handed out
+  uint64_t in_use = 0;      ///< leased
+  uint64_t waiters = 0;     ///< acquires queued
   uint64_t quarantined = 0; ///< resources in quarantine: held, never handed out
   uint64_t degraded = 0;    ///< resources handed out only when no healthy one is idle
   uint64_t outdated = 0;    ///< resources a rolling replace has yet to replace
-  uint64_t created = 0; ///< resources that reached ready
-  uint64_t closed = 0;  ///< resources retired and drained
+  uint64_t created = 0;     ///< resources that reached ready
+  uint64_t closed = 0;      ///< resources retired and drained
   uint64_t creation_failures = 0;
   uint64_t acquired = 0;     ///< leases handed out
   uint64_t timeouts = 0;     ///< acquires that timed out waiting
@@ -85,11 +104,18 @@ struct pool_stats {
   uint64_t ejections = 0;  ///< resources put in quarantine (by failures or by hand)
   uint64_t reinstated = 0; ///< resources back in service from quarantine
   uint64_t restarts = 0;   ///< resources started again by the pool's supervisor
+  /// Idle resources found closed (by the server) when they were about to be handed out.
+  uint64_t dead_on_acquire = 0;
+  /// Returned resources reset first because their holder left state behind.
+  uint64_t reset_on_return = 0;
   /// Acquires answered with a lease, by wait: bucket i counts waits up to
   /// acquire_wait_bounds_us[i]; the last bucket, the longer ones.
   std::vector<uint64_t> acquire_wait_histogram;
   /// The sum of those waits (µs), for the histogram's mean.
   uint64_t acquire_wait_total_us = 0;
+  /// Health probes (every ping) and execs on the pool's connections.
+  call_stats probes;
+  call_stats execs;
   /// Its own health, and its availability once its dependencies count.
   pool_health health = pool_health::healthy;
   availability avail;
@@ -100,11 +126,11 @@ struct pool_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pool_stats& x) {
   return f(caf::meta::type_name("custodian.pool_stats"), x.name, x.state, x.min_idle, x.max_size,
-           x.size, x.idle, x.in_use, x.waiters, x.quarantined, x.degraded, x.outdated,
-           x.created, x.closed, x.creation_failures,
-           x.acquired, x.timeouts, x.reclaimed, x.leaks, x.bad_releases, x.failed, x.expired,
-           x.idle_closed, x.unhealthy, x.validation_failures, x.ejections, x.reinstated, x.restarts,
-           x.acquire_wait_histogram, x.acquire_wait_total_us, x.health, x.avail);
+           x.size, x.idle, x.in_use, x.waiters, x.quarantined, x.degraded, x.outdated, x.created,
+           x.closed, x.creation_failures, x.acquired, x.timeouts, x.reclaimed, x.leaks,
+           x.bad_releases, x.failed, x.expired, x.idle_closed, x.unhealthy, x.validation_failures,
+           x.ejections, x.reinstated, x.restarts, x.dead_on_acquire, x.reset_on_return,
+           x.acquire_wait_histogram, x.acquire_wait_total_us, x.probes, x.execs, x.health, x.avail);
 }
 
 } // namespace custodian

@@ -44,6 +44,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<event_bus_stats>("custodian.event_bus_stats");
   cfg.add_message_type<pool_state>("custodian.pool_state");
   cfg.add_message_type<lease>("custodian.lease");
+  cfg.add_message_type<call_stats>("custodian.call_stats");
   cfg.add_message_type<pool_stats>("custodian.pool_stats");
   cfg.add_message_type<resource_summary>("custodian.resource_summary");
   cfg.add_message_type<std::vector<resource_summary>>("custodian.resource_summaries");

@@ -33,13 +33,6 @@ using nlohmann::json;
 constexpr auto ask_timeout = std::chrono::seconds{10};
 constexpr const char* version_text = CUSTODIAN_VERSION;
 
-/// The text of an error's context: what the actor said was wrong.
-std::string message_of(const caf::error& err) {
-  if (err.category() == error_category && err.context().match_elements<std::string>())
-    return err.context().get_as<std::string>(0);
-  return describe(err);
-}
-
 int http_status(errc code) {
   switch (code) {
   case errc::not_found:
@@ -82,8 +75,8 @@ api_error bad_config(std::vector<config_problem> problems) {
     listed.push_back(api_problem{p.path, p.message});
   auto first = listed.empty() ? api_problem{} : listed.front();
   auto message = listed.size() == 1 ? to_string(problems.front())
-                                    : std::to_string(listed.size()) + " problems, the first: " +
-                                        to_string(problems.front());
+                                    : std::to_string(listed.size()) +
+                                        " problems, the first: " + to_string(problems.front());
   return api_error(400, "bad_config", message, first.path, std::move(listed));
 }
 
@@ -124,9 +117,9 @@ bool needs_new_driver(const std::vector<std::string>& changed) {
 std::vector<dependency> dependencies_of(const json& canonical) {
   std::vector<dependency> deps;
   for (const auto& d : canonical.value("depends_on", json::array()))
-    deps.push_back(dependency{d.at("pool").get<std::string>(),
-                              d.value("kind", "hard") == "soft" ? dependency_kind::soft
-                                                                : dependency_kind::hard});
+    deps.push_back(dependency{d.at("pool").get<std::string>(), d.value("kind", "hard") == "soft"
+                                                                 ? dependency_kind::soft
+                                                                 : dependency_kind::hard});
   return deps;
 }
 
@@ -151,8 +144,8 @@ std::optional<std::string> pool_of_resource(const std::vector<std::string>& pool
 } // namespace
 
 config_rejected::config_rejected(std::vector<config_problem> problems)
-  : std::runtime_error(problems.empty() ? "config rejected" : to_string(problems.front())),
-    problems_(std::move(problems)) {}
+    : std::runtime_error(problems.empty() ? "config rejected" : to_string(problems.front())),
+      problems_(std::move(problems)) {}
 
 // --- the node's state -------------------------------------------------------------
 
@@ -250,7 +243,8 @@ struct node::impl {
         updates.resources.push_back(
           resource_state_record{ev.resource, ev.pool, ev.to, "", ev.ts, ev.to == "terminated"});
       } else if (ev.kind == "health" && !ev.resource.empty()) {
-        updates.resources.push_back(resource_state_record{ev.resource, ev.pool, "", ev.to, ev.ts, false});
+        updates.resources.push_back(
+          resource_state_record{ev.resource, ev.pool, "", ev.to, ev.ts, false});
       }
     }
     if (!updates.pools.empty() || !updates.resources.empty())
@@ -264,7 +258,8 @@ struct node::impl {
     if (!spdlog::should_log(level))
       return;
     auto subject = ev.resource.empty() ? ev.pool : ev.resource;
-    auto change = ev.to.empty() ? std::string{} : " " + (ev.from.empty() ? "" : ev.from + " -> ") + ev.to;
+    auto change =
+      ev.to.empty() ? std::string{} : " " + (ev.from.empty() ? "" : ev.from + " -> ") + ev.to;
     auto detail = ev.detail == "{}" ? std::string{} : " " + ev.detail;
     spdlog::log(level, "{} {}{}{}", ev.kind, subject, change, detail);
   }
@@ -419,7 +414,8 @@ struct node::impl {
     r.cfg = std::move(cfg);
     r.config = canonical;
     r.version = store_version(name, canonical, source, who);
-    return json{{"version", r.version}, {"applied", rolling ? "rolling" : "hot"}, {"changed", changed}};
+    return json{
+      {"version", r.version}, {"applied", rolling ? "rolling" : "hot"}, {"changed", changed}};
   }
 
   json remove(const std::string& name, bool force, const requester& who) {
@@ -489,8 +485,8 @@ struct node::impl {
     }
     {
       std::lock_guard<std::mutex> guard{pending_mtx};
-      for (auto& q : ask<std::vector<quarantine_record>>(sys(), store, ask_timeout,
-                                                         caf::get_atom::value, quarantine_atom::value))
+      for (auto& q : ask<std::vector<quarantine_record>>(
+             sys(), store, ask_timeout, caf::get_atom::value, quarantine_atom::value))
         if (q.by_hand)
           pending_quarantine[q.pool].push_back(std::move(q));
     }
@@ -568,9 +564,9 @@ nlohmann::json node::status() {
   auto& d = *impl_;
   d.refuse_while_stopping();
   auto out = json{{"node", d.cfg.name}, {"version", version_text}};
-  out["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(
-                      std::chrono::steady_clock::now() - d.started)
-                      .count();
+  out["uptime_s"] =
+    std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - d.started)
+      .count();
   out["ready"] = readiness().at("ready");
   out["pools"] = pools().at("pools");
   std::lock_guard<std::mutex> guard{d.mtx};
@@ -660,8 +656,8 @@ nlohmann::json node::pool_action(const std::string& name, const std::string& act
         return current;
       const auto& v = body.at(key);
       if (!v.is_number_unsigned() || v.get<uint64_t>() > 1'000'000)
-        throw api_error(400, "bad_request", std::string{key} + " must be an integer in [0, 1000000]",
-                        key);
+        throw api_error(400, "bad_request",
+                        std::string{key} + " must be an integer in [0, 1000000]", key);
       return v.get<uint32_t>();
     };
     auto min_idle = size("min_idle", r.cfg.min_idle);
@@ -690,7 +686,8 @@ nlohmann::json node::exec(const std::string& pool, const nlohmann::json& body,
     throw api_error(400, "bad_request", "the body needs a \"request\" for the driver", "request");
   auto timeout = 5'000ms;
   if (body.contains("timeout_ms")) {
-    if (!body.at("timeout_ms").is_number_unsigned() || body.at("timeout_ms").get<uint64_t>() > 600'000)
+    if (!body.at("timeout_ms").is_number_unsigned() ||
+        body.at("timeout_ms").get<uint64_t>() > 600'000)
       throw api_error(400, "bad_request", "timeout_ms must be an integer in [0, 600000]",
                       "timeout_ms");
     timeout = std::chrono::milliseconds{body.at("timeout_ms").get<uint64_t>()};
@@ -711,8 +708,11 @@ nlohmann::json node::exec(const std::string& pool, const nlohmann::json& body,
   if (!granted)
     throw to_api_error(failed);
   std::optional<std::string> response;
-  self->request(h, bounded(timeout + 1'000ms), exec_atom::value, granted->id, body.at("request").dump())
-    .receive([&](std::string& r) { response = std::move(r); }, [&](caf::error& err) { failed = err; });
+  self
+    ->request(h, bounded(timeout + 1'000ms), exec_atom::value, granted->id,
+              body.at("request").dump())
+    .receive([&](std::string& r) { response = std::move(r); },
+             [&](caf::error& err) { failed = err; });
   self->send(h, return_atom::value, granted->id);
   d.audit(who, "exec", pool, json{{"resource", granted->resource}});
   if (!response)
@@ -782,7 +782,8 @@ nlohmann::json node::config_history(const std::string& name) {
     ask<std::vector<config_version>>(d.sys(), d.store, ask_timeout, history_atom::value, name);
   auto list = json::array();
   for (const auto& v : versions) {
-    auto config = v.deleted ? json(nullptr) : drivers::redact_secrets(json::parse(v.config, nullptr, false));
+    auto config =
+      v.deleted ? json(nullptr) : drivers::redact_secrets(json::parse(v.config, nullptr, false));
     list.push_back(json{{"version", v.version},
                         {"ts", to_rfc3339(v.ts)},
                         {"source", v.source},
@@ -866,7 +867,8 @@ nlohmann::json node::restore(const nlohmann::json& backup, const requester& who)
     auto problems = config.is_discarded() ? std::vector<config_problem>{{"config", "not JSON"}}
                                           : validate_pool_config(config, "", d.drivers);
     if (!problems.empty()) {
-      results.push_back(json{{"name", v.pool}, {"applied", "failed"}, {"error", to_string(problems.front())}});
+      results.push_back(
+        json{{"name", v.pool}, {"applied", "failed"}, {"error", to_string(problems.front())}});
       continue;
     }
     auto canonical = canonical_pool_config(config);
@@ -894,7 +896,8 @@ std::string node::metrics() {
       auto h = d.handle(name);
       pool_metrics m;
       m.stats = ask<pool_stats>(d.sys(), h, ask_timeout, stats_atom::value);
-      m.resources = ask<std::vector<resource_summary>>(d.sys(), h, ask_timeout, resources_atom::value);
+      m.resources =
+        ask<std::vector<resource_summary>>(d.sys(), h, ask_timeout, resources_atom::value);
       all.push_back(std::move(m));
     }
   }

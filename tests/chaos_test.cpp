@@ -125,8 +125,8 @@ struct chaos_fixture : pool_fixture {
   std::map<std::string, std::vector<availability_change>> availability_log;
   std::set<std::string> killed;
   std::map<std::string, uint64_t> granted_by_pool, outages, unhealthy_spells;
-  uint64_t granted = 0, timeouts = 0, refused_by_dependency = 0, refused_in_error = 0, execs = 0,
-           faults = 0;
+  uint64_t granted = 0, timeouts = 0, refused_by_dependency = 0, refused_in_error = 0,
+           refused_backend_down = 0, execs = 0, faults = 0;
   /// Pools whose supervisor gave up, as the events tell, and when they last did.
   std::map<std::string, bool> in_error;
   std::map<std::string, std::size_t> last_error_at;
@@ -342,8 +342,14 @@ struct chaos_fixture : pool_fixture {
           check_refusal(name, c.sent_at, r.error);
           return;
         }
+        if (r.failed_with(errc::unavailable) && mentions(r.error, "backend down: ")) {
+          // A pool whose creations fail says so at once, with the driver's reason.
+          CHECK_MESSAGE(mentions(r.error, "connect failed: "), name << ": " << describe(r.error));
+          ++refused_backend_down;
+          return;
+        }
         if (r.failed_with(errc::unavailable)) {
-          // Only a pool whose supervisor gave up refuses for its own trouble.
+          // Otherwise only a pool whose supervisor gave up refuses for its own trouble.
           follow_events();
           auto entered = last_error_at.count(name) > 0 && last_error_at[name] >= c.sent_at;
           CHECK_MESSAGE((was_in_error || entered), name << ": " << describe(r.error));
@@ -664,14 +670,16 @@ TEST_CASE_FIXTURE(chaos_fixture,
     created += s.created;
     availability_events += availability_log[s.name].size();
   }
-  MESSAGE(
-    "granted " << granted << ", refused: " << refused_by_dependency << " dependency_unavailable, "
-               << timeouts << " timeout, " << refused_in_error << " in error; execs " << execs << ", faults " << faults << ", killed "
-               << killed.size() << ", db outages " << outages["db"] << ", db unhealthy "
-               << unhealthy_spells["db"] << " times, availability events " << availability_events
-               << ", search degraded by db " << degraded_through_soft_edge << ", recovered after "
-               << std::chrono::duration<double, std::milli>{since_healed()} / probe_interval
-               << " probe intervals");
+  MESSAGE("granted " << granted << ", refused: " << refused_by_dependency
+                     << " dependency_unavailable, " << timeouts << " timeout, " << refused_in_error
+                     << " in error, " << refused_backend_down << " backend down; execs " << execs
+                     << ", faults " << faults << ", killed " << killed.size() << ", db outages "
+                     << outages["db"] << ", db unhealthy " << unhealthy_spells["db"]
+                     << " times, availability events " << availability_events
+                     << ", search degraded by db " << degraded_through_soft_edge
+                     << ", recovered after "
+                     << std::chrono::duration<double, std::milli>{since_healed()} / probe_interval
+                     << " probe intervals");
   MESSAGE("ejections " << ejections << ", reinstated " << reinstated << ", failed " << failed
                        << ", resources created " << created << ", restarts " << restarts);
   // The run did exercise what it claims to.

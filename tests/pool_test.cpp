@@ -143,27 +143,6 @@ TEST_CASE_FIXTURE(pool_fixture, "a waiter that timed out is never served later")
   CHECK(s.in_use == 0);
 }
 
-TEST_CASE_FIXTURE(pool_fixture, "a timed-out waiter learns the last creation error") {
-  drivers::sim_script refuse;
-  refuse.fail_connects = 1'000;
-  refuse.connect_error = drivers::driver_errc::auth;
-  sim->set_default_script(refuse);
-  auto cfg = pool_cfg(0, 2);
-  cfg.resource.init.max_retries = 0;
-  auto p = make_pool(cfg);
-  auto holder = make_sender();
-  auto waiting = ask_from(holder, p, acquire_atom::value, caf::timespan{500ms});
-  settle();
-  advance(500ms);
-  auto r = take<lease>(waiting);
-  REQUIRE(r.failed_with(errc::timeout));
-  CHECK(describe(r.error).find("auth") != std::string::npos);
-  settle();
-  auto s = stats(p);
-  CHECK(s.creation_failures >= 1);
-  CHECK(s.size == 0);
-}
-
 TEST_CASE_FIXTURE(pool_fixture, "the leases of a holder that dies are reclaimed") {
   auto p = make_pool(pool_cfg(2, 2));
   {

@@ -142,6 +142,7 @@ TEST_CASE_FIXTURE(registry_fixture,
   // db's first resource fails its first connect: db warms only after the retry.
   drivers::sim_script once;
   once.fail_connects = 1;
+  once.connect_error = drivers::driver_errc::broken; // retried by the resource itself
   sim->set_script("db-1", once);
   auto pools = add_all({pool_named("orders", {on("db")}), pool_named("db")});
   auto orders = pools.at("orders");
@@ -241,7 +242,7 @@ TEST_CASE_FIXTURE(registry_fixture,
   db.min_idle = 0;
   auto pools = add_all({db, pool_named("api", {on("db")})});
   CHECK(available(summary_of("api")));
-  // One acquire finds the backend down; it times out, and nobody asks db again.
+  // One acquire finds the backend down and hears it at once; nobody asks db again.
   auto holder = make_sender();
   auto pending = ask_from(holder, pools.at("db"), acquire_atom::value);
   reply<lease> refused;
@@ -249,7 +250,8 @@ TEST_CASE_FIXTURE(registry_fixture,
     refused = take<lease>(pending);
     return refused.answered();
   }));
-  CHECK(refused.failed_with(errc::timeout));
+  CHECK(refused.failed_with(errc::unavailable));
+  CHECK(mentions(refused.error, "backend down"));
   CHECK(summary_of("db").health == pool_health::unhealthy);
   CHECK(try_acquire(pools.at("api")).failed_with(errc::dependency_unavailable));
   // The backend comes back while no creation is under way.

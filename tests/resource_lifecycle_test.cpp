@@ -243,6 +243,7 @@ TEST_CASE("every (state, operation) pair lands in its state or is refused withou
 TEST_CASE_FIXTURE(deterministic_fixture, "retries failed connects with exponential backoff") {
   drivers::sim_script script;
   script.fail_connects = 2;
+  script.connect_error = drivers::driver_errc::broken; // the connection's fault, not the backend's
   sim->set_script("db-1", script);
   auto res = make_resource("db-1");
   auto p = ask(res, initialize_atom::value);
@@ -272,10 +273,31 @@ TEST_CASE_FIXTURE(deterministic_fixture, "retries failed connects with exponenti
 }
 
 TEST_CASE_FIXTURE(deterministic_fixture,
+                  "a refused connect and rejected credentials are reported at once, not retried") {
+  for (auto why : {drivers::driver_errc::refused, drivers::driver_errc::unavailable,
+                   drivers::driver_errc::auth}) {
+    drivers::sim_script script;
+    script.fail_connects = 100;
+    script.connect_error = why;
+    auto id = "db-" + drivers::to_string(why);
+    sim->set_script(id, script);
+    auto before = sim->counters().connect_attempts;
+    auto res = make_resource(id);
+    auto p = ask(res, initialize_atom::value);
+    settle();
+    auto r = take<lifecycle_state>(p);
+    REQUIRE(r.failed_with(errc::driver_error));
+    CHECK(driver_reason_of(r.error) == static_cast<uint8_t>(why));
+    CHECK(describe(r.error).find("connect failed: " + drivers::to_string(why)) != std::string::npos);
+    CHECK(sim->counters().connect_attempts == before + 1);
+  }
+}
+
+TEST_CASE_FIXTURE(deterministic_fixture,
                   "exhausted retries fail the resource for good with the driver's message") {
   drivers::sim_script script;
   script.fail_connects = 100;
-  script.connect_error = drivers::driver_errc::auth;
+  script.connect_error = drivers::driver_errc::timeout;
   sim->set_script("db-1", script);
   auto c = config("db-1");
   c.init.max_retries = 2;
@@ -288,7 +310,7 @@ TEST_CASE_FIXTURE(deterministic_fixture,
   settle();
   auto r = take<lifecycle_state>(p);
   REQUIRE(r.failed_with(errc::driver_error));
-  CHECK(describe(r.error).find("auth") != std::string::npos);
+  CHECK(describe(r.error).find("timeout") != std::string::npos);
   CHECK(describe(r.error).find("3 attempts") != std::string::npos);
   CHECK(sim->counters().connect_attempts == 3);
   auto st = status(res);
