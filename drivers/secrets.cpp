@@ -8,12 +8,15 @@
 namespace custodian::drivers {
 
 bool is_secret_key(std::string_view key) {
+  // Dotted and dashed names (a client library's "sasl.password") read as snake case.
   std::string k{key};
-  std::transform(k.begin(), k.end(), k.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) {
+    return c == '.' || c == '-' ? '_' : static_cast<char>(std::tolower(c));
+  });
   constexpr std::array<std::string_view, 8> names{
     "password", "passwd", "secret", "token", "api_key", "apikey", "private_key", "credentials"};
-  constexpr std::array<std::string_view, 4> suffixes{"_password", "_secret", "_token", "_key"};
+  constexpr std::array<std::string_view, 5> suffixes{"_password", "_secret", "_token", "_key",
+                                                     "_pem"};
   return std::find(names.begin(), names.end(), k) != names.end() ||
          std::any_of(suffixes.begin(), suffixes.end(),
                      [&](std::string_view s) { return k.ends_with(s); });

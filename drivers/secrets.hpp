@@ -9,8 +9,10 @@
 namespace custodian::drivers {
 
 /// Whether a key names a secret: password, passwd, secret, token, api_key, apikey,
-/// private_key, credentials, or a name ending in _password, _secret, _token or
-/// _key (any case). `*_env` keys name environment variables and are not secrets.
+/// private_key, credentials, or a name ending in _password, _secret, _token, _key
+/// or _pem (any case; '.' and '-' count as '_', so "sasl.password" and
+/// "ssl.key.pem" are secrets). `*_env` and `*_file` keys name where a secret is
+/// read from and are not secrets.
 bool is_secret_key(std::string_view key);
 
 /// `j` with the value of every secret key, at any depth, replaced by "<redacted>".
