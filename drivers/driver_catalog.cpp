@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "drivers/http/http_driver.hpp"
 #include "drivers/kafka/kafka_driver.hpp"
 #include "drivers/process/process_driver.hpp"
 #include "drivers/sim/sim_driver.hpp"
@@ -58,6 +59,9 @@ driver_catalog builtin_drivers() {
   catalog.add("kafka", {kafka_driver::problems_of, [](const nlohmann::json& cfg) {
                           return std::shared_ptr<driver>{kafka_driver::from_config(cfg)};
                         }});
+  catalog.add("http", {http_driver::problems_of, [](const nlohmann::json& cfg) {
+                         return std::shared_ptr<driver>{http_driver::from_config(cfg)};
+                       }});
   return catalog;
 }
 

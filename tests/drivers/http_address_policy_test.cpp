@@ -133,7 +133,8 @@ TEST_CASE("http: the address policy classifies IPv6 addresses and the IPv4 ones 
   }
 }
 
-TEST_CASE("http: only numeric addresses parse; the other spellings of IPv4 are curl's to resolve") {
+TEST_CASE(
+  "http: only numeric addresses parse - the other spellings of IPv4 are curl's to resolve") {
   for (const char* text : {"localhost", "1.2.3", "127.1", "2130706433", "0x7f000001", "0177.0.0.1",
                            "::1%lo", "", "1.2.3.4:80", "[::1", "256.0.0.1"}) {
     CAPTURE(text);
