@@ -4,6 +4,7 @@
 
 #include "drivers/http/http_driver.hpp"
 #include "drivers/kafka/kafka_driver.hpp"
+#include "drivers/mongodb/mongodb_driver.hpp"
 #include "drivers/process/process_driver.hpp"
 #include "drivers/sim/sim_driver.hpp"
 
@@ -62,6 +63,9 @@ driver_catalog builtin_drivers() {
   catalog.add("http", {http_driver::problems_of, [](const nlohmann::json& cfg) {
                          return std::shared_ptr<driver>{http_driver::from_config(cfg)};
                        }});
+  catalog.add("mongodb", {mongodb_driver::problems_of, [](const nlohmann::json& cfg) {
+                            return std::shared_ptr<driver>{mongodb_driver::from_config(cfg)};
+                          }});
   return catalog;
 }
 
