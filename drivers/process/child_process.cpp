@@ -21,7 +21,7 @@ std::string exit_status::describe() const {
   if (!signaled)
     return "exited with status " + std::to_string(value);
   const char* name = ::sigabbrev_np(value);
-  return "killed by signal " + std::to_string(value) +
+  return "was killed by signal " + std::to_string(value) +
          (name ? " (SIG" + std::string{name} + ")" : std::string{});
 }
 

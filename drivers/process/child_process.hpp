@@ -46,7 +46,7 @@ struct exit_status {
   bool known = true;
 
   bool success() const { return known && !signaled && value == 0; }
-  /// "exited with status 3", "killed by signal 9 (SIGKILL)".
+  /// "exited with status 3", "was killed by signal 9 (SIGKILL)".
   std::string describe() const;
 };
 

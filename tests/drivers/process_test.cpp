@@ -101,7 +101,8 @@ TEST_CASE("process: the child inherits no descriptor, no blocked or ignored sign
   conn->close(bound);
 }
 
-TEST_CASE("process: native() gives the pid and the pipes; output left unread asks for a reset") {
+TEST_CASE(
+  "process: native() gives the pid and the pipes, and output left unread asks for a reset") {
   process_fixture fx;
   auto conn = open(*driver_for(fx.script("probe.sh")));
   auto h = conn->native();
@@ -263,7 +264,7 @@ TEST_CASE("process: a child killed from outside is not alive and fails its ping"
   auto ping = conn->ping(bound);
   REQUIRE_FALSE(ping.ok());
   CHECK(ping.error().code == driver_errc::broken);
-  CHECK(ping.error().message.find("killed by signal 9 (SIGKILL)") != std::string::npos);
+  CHECK(ping.error().message.find("was killed by signal 9 (SIGKILL)") != std::string::npos);
   // Not reaped until closed: its pid cannot be reused while its group may be signalled.
   CHECK(exists(pid));
   CHECK(conn->close(bound).ok());
