@@ -78,11 +78,19 @@ inline void write_file(const std::string& path, const std::string& text) {
     throw std::runtime_error("cannot write " + path);
 }
 
-/// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
+/// The tests' scratch directory: $CUSTODIAN_TEST_TMPDIR (run.sh test makes it and
+/// stops every server left in it), else $TMPDIR or /tmp.
+inline std::filesystem::path scratch_root() {
+  if (const char* dir = std::getenv("CUSTODIAN_TEST_TMPDIR"); dir && *dir)
+    return dir;
+  return std::filesystem::temp_directory_path();
+}
+
+/// A fresh directory under scratch_root(), removed with everything in it.
 struct temp_dir {
   std::string path;
   temp_dir() {
-    auto base = std::filesystem::temp_directory_path() / "custodian-node-test-XXXXXX";
+    auto base = scratch_root() / "custodian-node-test-XXXXXX";
     std::string pattern = base.string();
     if (::mkdtemp(pattern.data()) == nullptr)
       throw std::runtime_error("mkdtemp failed");

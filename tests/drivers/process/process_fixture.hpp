@@ -50,16 +50,7 @@ public:
   }
 
 private:
-  struct scratch_root {
-    // temp_dir makes its directory under TMPDIR: point it at the run's scratch
-    // directory before any thread starts (static initialisation).
-    scratch_root() {
-      if (const char* dir = std::getenv("CUSTODIAN_TEST_TMPDIR"))
-        ::setenv("TMPDIR", dir, 1);
-    }
-  };
-  static inline scratch_root root_;
-  temp_dir dir_;
+  temp_dir dir_; // under $CUSTODIAN_TEST_TMPDIR (scratch_root)
 };
 
 /// Whether `pid` names a process at all, a zombie included.
