@@ -5,6 +5,7 @@
 #include "drivers/http/http_driver.hpp"
 #include "drivers/kafka/kafka_driver.hpp"
 #include "drivers/mongodb/mongodb_driver.hpp"
+#include "drivers/postgres/postgres_driver.hpp"
 #include "drivers/process/process_driver.hpp"
 #include "drivers/sim/sim_driver.hpp"
 
@@ -66,6 +67,9 @@ driver_catalog builtin_drivers() {
   catalog.add("mongodb", {mongodb_driver::problems_of, [](const nlohmann::json& cfg) {
                             return std::shared_ptr<driver>{mongodb_driver::from_config(cfg)};
                           }});
+  catalog.add("postgres", {postgres_driver::problems_of, [](const nlohmann::json& cfg) {
+                             return std::shared_ptr<driver>{postgres_driver::from_config(cfg)};
+                           }});
   return catalog;
 }
 
