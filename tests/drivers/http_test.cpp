@@ -184,6 +184,12 @@ TEST_CASE("http: a bearer token from the environment is sent, read at every requ
   CHECK(echoed["body"]["headers"]["Authorization"] == "Bearer <redacted>");
   CHECK_FALSE(has(echoed.dump(), "first-secret-value"));
 
+  // A redirect to another server (another port) does not take the token along.
+  http_test_server other;
+  auto redirected = exec(*c, {{"path", "/to?url=" + other.url() + "/echo"}});
+  CHECK(other.hits("/echo") == 1);
+  CHECK_FALSE(redirected["body"]["headers"].contains("Authorization"));
+
   // Rotated: the next request carries the new token, on the same connection.
   server.set_expected_token("second-secret-value");
   CHECK(exec(*c, {{"path", "/auth"}})["status"] == 401);
