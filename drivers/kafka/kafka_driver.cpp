@@ -361,10 +361,12 @@ driver_result<std::shared_ptr<connection>> kafka_driver::do_connect(const std::s
   deadline until{timeout};
   std::vector<std::pair<std::string, std::string>> properties{
     // Defaults that properties may override: a client.id the brokers' logs show,
-    // and a TCP connect (with its handshakes) bounded like this connect.
+    // and broker connections (with their handshakes) given up about when this
+    // connect would be (librdkafka's default: 30 s), a second later so that this
+    // connect's own deadline says timeout first.
     {"client.id", "custodian-" + resource_id},
     {"socket.connection.setup.timeout.ms",
-     std::to_string(std::max<int64_t>(1'000, timeout.count()))},
+     std::to_string(std::min<int64_t>(timeout.count() + 1'000, INT32_MAX))},
   };
   properties.insert(properties.end(), settings_.properties.begin(), settings_.properties.end());
   properties.emplace_back("bootstrap.servers", settings_.bootstrap_servers);
