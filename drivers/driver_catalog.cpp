@@ -7,6 +7,7 @@
 #include "drivers/mongodb/mongodb_driver.hpp"
 #include "drivers/postgres/postgres_driver.hpp"
 #include "drivers/process/process_driver.hpp"
+#include "drivers/redis/redis_driver.hpp"
 #include "drivers/sim/sim_driver.hpp"
 
 namespace custodian::drivers {
@@ -55,6 +56,9 @@ driver_catalog builtin_drivers() {
                       [](const nlohmann::json& cfg) -> std::shared_ptr<driver> {
                         return sim_driver::from_config(cfg);
                       }});
+  catalog.add("redis", {redis_driver::problems_of, [](const nlohmann::json& cfg) {
+                          return std::shared_ptr<driver>{redis_driver::from_config(cfg)};
+                        }});
   catalog.add("process", {process_driver::problems_of, [](const nlohmann::json& cfg) {
                             return std::shared_ptr<driver>{process_driver::from_config(cfg)};
                           }});

@@ -413,7 +413,7 @@ TEST_CASE("config: an unreadable file is one problem naming the file and the rea
 
 TEST_CASE("config: the driver catalog finds, lists, validates and makes drivers") {
   auto c = drivers::builtin_drivers();
-  CHECK(c.names() == std::vector<std::string>{"http", "kafka", "mongodb", "postgres", "process", "sim"});
+  CHECK(c.names() == std::vector<std::string>{"http", "kafka", "mongodb", "postgres", "process", "redis", "sim"});
   CHECK(c.find("nosuch") == nullptr);
   auto sim = c.find("sim");
   REQUIRE(sim);
