@@ -3,7 +3,8 @@
 #   demo   the main job: a custodiand node on conf/demo.json (dashboard and API on
 #          http://127.0.0.1:8080; Ctrl-C drains it and exits)
 #   test   every test suite
-#   bench  the benchmarks (Release build in build-release/)
+#   bench  the benchmarks (Release build in build-release/): all of them, or
+#          custodian-bench with its arguments, or `bench drivers|failover [ARGS]`
 #   sanitize  every test suite under ASan (with LeakSanitizer) and UBSan (Debug
 #             build in build-asan/; CAF's own UBSan false positives suppressed in
 #             scripts/ubsan.supp); any report fails the test that made it
@@ -79,6 +80,29 @@ case "$what" in
     ;;
   bench)
     build build-release Release -DCUSTODIAN_BUILD_TESTS=OFF
-    exec build-release/bench/custodian-bench "${@:2}"
+    # bench [ARGS]: custodian-bench with ARGS; without any, all three benchmarks.
+    # bench drivers|failover [ARGS]: driver-bench or failover-bench with ARGS.
+    # Those two start their own PostgreSQL and Redis on 127.0.0.1 under a scratch
+    # directory; whatever they leave running there is stopped here.
+    case "${2:-}" in
+      drivers | failover) benches=("$2") ;;
+      "") benches=(custodian drivers failover) ;;
+      *) exec build-release/bench/custodian-bench "${@:2}" ;;
+    esac
+    if [ "${benches[*]}" != custodian ] &&
+      { ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || ! command -v redis-server >/dev/null; }; then
+      scripts/install-deps.sh --tests # the servers the tests use
+    fi
+    CUSTODIAN_TEST_TMPDIR=$(mktemp -d /tmp/custodian-bench.XXXXXX)
+    chmod 755 "$CUSTODIAN_TEST_TMPDIR" # PostgreSQL runs as the postgres user
+    export CUSTODIAN_TEST_TMPDIR
+    trap 'scripts/stop-test-servers.sh "$CUSTODIAN_TEST_TMPDIR"' EXIT
+    for b in "${benches[@]}"; do
+      case "$b" in
+        custodian) build-release/bench/custodian-bench ;;
+        drivers) build-release/bench/driver-bench "${@:3}" ;;
+        failover) build-release/bench/failover-bench "${@:3}" ;;
+      esac
+    done
     ;;
 esac

@@ -1,0 +1,366 @@
+// driver-bench: what pooling through Custodian costs next to the client library
+// used bare, on loopback, against servers this program starts itself (127.0.0.1,
+// free ports, temporary directories under $CUSTODIAN_TEST_TMPDIR, else /tmp):
+//   pg-select1   SELECT 1: one libpq connection per thread (bare) against
+//                rt.acquire -> lease.exec -> release (custodian) and the same lease
+//                running PQexec on the native handle (custodian-native)
+//   redis-ping   PING: one hiredis context per thread against the same three paths
+//   pg-recovery  a pool of min_idle 2 whose server restarts (1 s down): the time
+//                from the server's "ready" log line until the server sees the
+//                pool's 2 new connections and the pool holds just those; idle,
+//                and with one client every 20 ms
+// Each path runs a 1 s warm-up, then --rounds rounds (default 3) of --seconds /
+// --rounds (default 3 s in all), the paths interleaved so that the VM's drift
+// spreads over all of them. One line per path and thread count:
+//   peer=bare|custodian|custodian-native workload=W threads=N ops_per_sec=N
+//   p50_us=N p99_us=N [ratio_to_bare=R] errors=N
+//
+// usage: driver-bench [--workload pg-select1|redis-ping|pg-recovery]... [--threads N]...
+//                     [--seconds S] [--rounds R] [--runs N (pg-recovery's restarts)]
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <hiredis/hiredis.h>
+#include <iostream>
+#include <libpq-fe.h>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "drivers/postgres/postgres_driver.hpp"
+#include "drivers/redis/redis_driver.hpp"
+#include "runtime/runtime.hpp"
+#include "tests/support/pg_server.hpp"
+#include "tests/support/redis_server.hpp"
+
+#include "bench/bench_pool.hpp"
+#include "bench/fixed_rate_clients.hpp"
+#include "bench/pg_log.hpp"
+#include "bench/report.hpp"
+#include "bench/wall_clock.hpp"
+
+using namespace custodian;
+using namespace custodian::bench;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+namespace {
+
+struct options {
+  std::vector<int> threads{1, 2};
+  std::chrono::milliseconds seconds{3000};
+  int rounds = 3;
+  /// Restarts measured by pg-recovery, for each traffic.
+  int runs = 3;
+};
+
+/// One way of running the operation: `op(thread)` returns false when it failed.
+struct path {
+  std::string peer;
+  std::function<bool(int)> op;
+  samples measured;
+  std::size_t errors = 0;
+};
+
+/// `op(thread)` on `n` threads at once for `d`, every call timed.
+samples run_threads(int n, clock_type::duration d, const std::function<bool(int)>& op,
+                    std::size_t& errors) {
+  std::vector<std::vector<int64_t>> per(static_cast<std::size_t>(n));
+  std::atomic<std::size_t> failed{0};
+  auto start = clock_type::now();
+  auto until = start + d;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < n; ++t)
+    threads.emplace_back([&, t] {
+      auto& ns = per[static_cast<std::size_t>(t)];
+      for (auto now = clock_type::now(); now < until;) {
+        bool ok = op(t);
+        auto end = clock_type::now();
+        ns.push_back((end - now).count());
+        if (!ok)
+          ++failed;
+        now = end;
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  samples s;
+  s.elapsed = clock_type::now() - start;
+  for (auto& ns : per)
+    s.ns.insert(s.ns.end(), ns.begin(), ns.end());
+  errors += failed;
+  return s;
+}
+
+/// Warms every path, then measures them in interleaved rounds; prints one line each.
+void compare(const std::string& workload, int n, std::vector<path>& paths, const options& o) {
+  std::size_t ignored = 0;
+  for (auto& p : paths)
+    run_threads(n, 1s, p.op, ignored);
+  auto slice = o.seconds / o.rounds;
+  for (int r = 0; r < o.rounds; ++r)
+    for (auto& p : paths) {
+      auto s = run_threads(n, slice, p.op, p.errors);
+      p.measured.elapsed += s.elapsed;
+      p.measured.ns.insert(p.measured.ns.end(), s.ns.begin(), s.ns.end());
+    }
+  double bare = per_second(paths.front().measured.ns.size(), paths.front().measured.elapsed);
+  for (auto& p : paths) {
+    auto ops = per_second(p.measured.ns.size(), p.measured.elapsed);
+    auto p50 = percentile_us(p.measured.ns, 0.50);
+    auto p99 = percentile_us(p.measured.ns, 0.99);
+    char ratio[32] = "";
+    if (&p != &paths.front())
+      std::snprintf(ratio, sizeof ratio, " ratio_to_bare=%.2f", ops / bare);
+    std::printf("peer=%s workload=%s threads=%d ops_per_sec=%.0f p50_us=%lld p99_us=%lld%s "
+                "errors=%zu\n",
+                p.peer.c_str(), workload.c_str(), n, ops, static_cast<long long>(p50),
+                static_cast<long long>(p99), ratio, p.errors);
+    std::fflush(stdout);
+  }
+}
+
+// --- PostgreSQL -------------------------------------------------------------------
+
+drivers::pgconn_handle bare_pg(const test::pg_server& server) {
+  auto port = std::to_string(server.port());
+  const char* keys[] = {"host", "port", "dbname", "user", "password", "connect_timeout", nullptr};
+  const char* values[] = {"127.0.0.1",
+                          port.c_str(),
+                          test::pg_server::database,
+                          test::pg_server::role,
+                          server.password().c_str(),
+                          "2",
+                          nullptr};
+  drivers::pgconn_handle conn{PQconnectdbParams(keys, values, 0)};
+  if (PQstatus(conn.get()) != CONNECTION_OK)
+    throw std::runtime_error("bare libpq connect: " + std::string{PQerrorMessage(conn.get())});
+  return conn;
+}
+
+bool select_one(PGconn* conn) {
+  PGresult* r = PQexec(conn, "SELECT 1");
+  bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+  PQclear(r);
+  return ok;
+}
+
+void pg_select1(const options& o) {
+  test::pg_server server;
+  for (int n : o.threads) {
+    std::vector<drivers::pgconn_handle> bare;
+    for (int t = 0; t < n; ++t)
+      bare.push_back(bare_pg(server));
+    runtime rt;
+    auto cfg = server.driver_config();
+    rt.add_pool(bench_pool("bench-pg", drivers::postgres_driver::from_config(cfg), n, n));
+    wait_for_idle(rt, "bench-pg", static_cast<uint64_t>(n));
+    const json select1{{"sql", "SELECT 1"}};
+    std::vector<path> paths{
+      {"bare", [&](int t) { return select_one(bare[static_cast<std::size_t>(t)].get()); }, {}, 0},
+      {"custodian",
+       [&](int) {
+         try {
+           auto lease = rt.acquire("bench-pg", 3000ms);
+           lease.exec(select1, 2000ms);
+           return true;
+         } catch (const lease_error&) {
+           return false;
+         }
+       },
+       {},
+       0},
+      {"custodian-native",
+       [&](int) {
+         try {
+           auto lease = rt.acquire("bench-pg", 3000ms);
+           return select_one(lease.connection_as<drivers::postgres_connection>().native());
+         } catch (const lease_error&) {
+           return false;
+         }
+       },
+       {},
+       0}};
+    compare("pg-select1", n, paths, o);
+    rt.shutdown();
+  }
+}
+
+/// The pool's recovery from a restart of its server (1 s down), `traffic` or not.
+void pg_recovery(const options& o) {
+  test::pg_server server;
+  const std::string name = "recovery";
+  auto cfg = server.driver_config();
+  cfg["application_name"] = name; // the server counts the pool's connections by it
+  for (bool traffic : {false, true}) {
+    std::vector<double> recovered;
+    for (int run = 1; run <= o.runs; ++run) {
+      runtime rt;
+      rt.add_pool(bench_pool(name, drivers::postgres_driver::from_config(cfg), 2, 4));
+      wait_for_idle(rt, name, 2);
+      std::unique_ptr<fixed_rate_clients> client;
+      if (traffic)
+        client = std::make_unique<fixed_rate_clients>(1, 20, [&rt, &name] {
+          try {
+            rt.acquire(name, 3000ms).exec(json{{"sql", "SELECT 1"}}, 2000ms);
+            return op_outcome{};
+          } catch (const lease_error& e) {
+            return op_outcome{false, "acquire", e.what()};
+          }
+        });
+      server.stop_immediate();
+      std::this_thread::sleep_for(1s); // the outage itself
+      auto offset = log_size(server.log_path());
+      server.start();
+      auto ready =
+        first_stamp(server.log_path(), offset, "database system is ready to accept connections");
+      if (!ready)
+        throw std::runtime_error("the server log has no ready line");
+      // Polled at the server's pace (10 ms), bounded: the pool reports no event for it.
+      double until = wall_ms() + 30'000, at = 0;
+      while (wall_ms() < until) {
+        if (server.backend_count_for(name) == 2 && stats_of(rt, name).size == 2) {
+          at = wall_ms();
+          break;
+        }
+        std::this_thread::sleep_for(10ms);
+      }
+      if (client)
+        client->stop();
+      rt.shutdown();
+      std::printf("peer=custodian workload=pg-recovery traffic=%s run=%d down_ms=1000 "
+                  "health_interval_ms=5000 recovery_ms=%s\n",
+                  traffic ? "20ms" : "none", run,
+                  at > 0 ? std::to_string(std::lround(at - *ready)).c_str() : "na");
+      std::fflush(stdout);
+      if (at > 0)
+        recovered.push_back(at - *ready);
+    }
+    std::sort(recovered.begin(), recovered.end());
+    if (!recovered.empty())
+      std::printf(
+        "peer=custodian workload=pg-recovery traffic=%s runs=%d recovered=%zu "
+        "recovery_ms=%ld/%ld/%ld\n",
+        traffic ? "20ms" : "none", o.runs, recovered.size(), std::lround(recovered.front()),
+        std::lround(recovered[(recovered.size() + 1) / 2 - 1]), std::lround(recovered.back()));
+    std::fflush(stdout);
+  }
+}
+
+// --- Redis ------------------------------------------------------------------------
+
+bool ping(redisContext* c) {
+  auto* reply = static_cast<redisReply*>(redisCommand(c, "PING"));
+  bool ok = reply && reply->type == REDIS_REPLY_STATUS;
+  freeReplyObject(reply);
+  return ok;
+}
+
+drivers::context_ptr bare_redis(test::redis_server& server) {
+  timeval bound{2, 0};
+  drivers::context_ptr c{redisConnectWithTimeout("127.0.0.1", server.port(), bound)};
+  if (!c || c->err)
+    throw std::runtime_error(std::string{"bare hiredis connect: "} +
+                             (c ? c->errstr : "out of memory"));
+  redisSetTimeout(c.get(), bound);
+  auto* reply =
+    static_cast<redisReply*>(redisCommand(c.get(), "AUTH %s", server.password().c_str()));
+  bool ok = reply && reply->type == REDIS_REPLY_STATUS;
+  freeReplyObject(reply);
+  if (!ok)
+    throw std::runtime_error("bare hiredis AUTH failed");
+  return c;
+}
+
+void redis_ping(const options& o) {
+  test::redis_server server;
+  auto password_file = server.dir() + "/password";
+  test::write_file(password_file, server.password());
+  for (int n : o.threads) {
+    std::vector<drivers::context_ptr> bare;
+    for (int t = 0; t < n; ++t)
+      bare.push_back(bare_redis(server));
+    runtime rt;
+    auto driver = drivers::redis_driver::from_config(
+      json{{"host", "127.0.0.1"}, {"port", server.port()}, {"password_file", password_file}});
+    rt.add_pool(bench_pool("bench-redis", driver, n, n));
+    wait_for_idle(rt, "bench-redis", static_cast<uint64_t>(n));
+    const json ping_request{{"command", {"PING"}}};
+    std::vector<path> paths{
+      {"bare", [&](int t) { return ping(bare[static_cast<std::size_t>(t)].get()); }, {}, 0},
+      {"custodian",
+       [&](int) {
+         try {
+           auto lease = rt.acquire("bench-redis", 3000ms);
+           lease.exec(ping_request, 2000ms);
+           return true;
+         } catch (const lease_error&) {
+           return false;
+         }
+       },
+       {},
+       0},
+      {"custodian-native",
+       [&](int) {
+         try {
+           auto lease = rt.acquire("bench-redis", 3000ms);
+           return ping(lease.connection_as<drivers::redis_connection>().native());
+         } catch (const lease_error&) {
+           return false;
+         }
+       },
+       {},
+       0}};
+    compare("redis-ping", n, paths, o);
+    rt.shutdown();
+  }
+}
+
+int usage() {
+  std::cerr << "usage: driver-bench [--workload pg-select1|redis-ping|pg-recovery]... "
+               "[--threads N]... [--seconds S] [--rounds R] [--runs N]\n";
+  return 2;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  std::vector<std::string> workloads;
+  std::vector<int> threads;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--workload" && i + 1 < argc)
+      workloads.emplace_back(argv[++i]);
+    else if (arg == "--threads" && i + 1 < argc)
+      threads.push_back(std::stoi(argv[++i]));
+    else if (arg == "--seconds" && i + 1 < argc)
+      o.seconds = std::chrono::milliseconds{std::lround(std::stod(argv[++i]) * 1000)};
+    else if (arg == "--rounds" && i + 1 < argc)
+      o.rounds = std::max(1, std::stoi(argv[++i]));
+    else if (arg == "--runs" && i + 1 < argc)
+      o.runs = std::max(1, std::stoi(argv[++i]));
+    else
+      return usage();
+  }
+  if (!threads.empty())
+    o.threads = threads;
+  if (workloads.empty())
+    workloads = {"pg-select1", "redis-ping", "pg-recovery"};
+  for (const auto& w : workloads) {
+    if (w == "pg-select1")
+      pg_select1(o);
+    else if (w == "redis-ping")
+      redis_ping(o);
+    else if (w == "pg-recovery")
+      pg_recovery(o);
+    else
+      return usage();
+  }
+}
