@@ -367,6 +367,9 @@ driver_result<std::shared_ptr<connection>> kafka_driver::do_connect(const std::s
     {"client.id", "custodian-" + resource_id},
     {"socket.connection.setup.timeout.ms",
      std::to_string(std::min<int64_t>(timeout.count() + 1'000, INT32_MAX))},
+    // An exec waits for its one message: waiting for a batch (librdkafka's 5 ms)
+    // would only delay it.
+    {"linger.ms", "0"},
   };
   properties.insert(properties.end(), settings_.properties.begin(), settings_.properties.end());
   properties.emplace_back("bootstrap.servers", settings_.bootstrap_servers);
