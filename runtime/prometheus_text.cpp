@@ -1,8 +1,13 @@
 #include "runtime/prometheus_text.hpp"
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
+#include <span>
 #include <sstream>
+
+#include "drivers/call_metrics.hpp"
 
 namespace custodian {
 
@@ -29,8 +34,8 @@ public:
     out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
   }
 
-  template <class Number>
-  void sample(const std::string& name, const std::string& labels, Number value) {
+  template <class Value>
+  void sample(const std::string& name, const std::string& labels, const Value& value) {
     out_ << name;
     if (!labels.empty())
       out_ << '{' << labels << '}';
@@ -42,6 +47,18 @@ public:
 private:
   std::ostringstream out_;
 };
+
+/// Seconds from microseconds, in the fewest digits that read back as the same
+/// double (like Go's client): a stream's default 6 digits would round large sums.
+std::string seconds(uint64_t us) {
+  auto value = static_cast<double>(us) / 1e6;
+  char text[32];
+  for (int digits = 1;; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, value);
+    if (digits == 17 || std::strtod(text, nullptr) == value)
+      return text;
+  }
+}
 
 std::string pool_label(const pool_stats& s) {
   return "pool=\"" + escape(s.name) + "\"";
@@ -101,26 +118,79 @@ const std::vector<per_pool>& pool_families() {
   return families;
 }
 
-void wait_histogram(exposition& out, const std::vector<pool_metrics>& pools) {
-  const std::string name = "custodian_pool_acquire_wait_seconds";
-  out.family(name, "histogram", "How long granted acquires waited.");
+/// One pool's latency histogram: counts by bucket (the last one past every bound)
+/// and the sum of the latencies.
+struct latency_figures {
+  const std::vector<uint64_t>& buckets;
+  uint64_t total_us;
+};
+
+uint64_t count_at(const std::vector<uint64_t>& counts, std::size_t i) {
+  return i < counts.size() ? counts[i] : 0;
+}
+
+/// A histogram family with one cumulative series per pool; every bucket is
+/// written, +Inf included, even when a pool has counted nothing yet.
+void histogram(exposition& out, const std::string& name, const char* help,
+               std::span<const uint64_t> bounds_us, const std::vector<pool_metrics>& pools,
+               const std::function<latency_figures(const pool_stats&)>& figures_of) {
+  out.family(name, "histogram", help);
   for (const auto& p : pools) {
-    const auto& s = p.stats;
-    auto labels = pool_label(s);
+    auto labels = pool_label(p.stats);
+    auto figures = figures_of(p.stats);
     uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < s.acquire_wait_histogram.size(); ++i) {
-      cumulative += s.acquire_wait_histogram[i];
-      auto le = i < acquire_wait_bounds_us.size()
-                  ? [&] {
-                      std::ostringstream bound;
-                      bound << static_cast<double>(acquire_wait_bounds_us[i]) / 1e6;
-                      return bound.str();
-                    }()
-                  : std::string{"+Inf"};
+    for (std::size_t i = 0; i <= bounds_us.size(); ++i) {
+      cumulative += count_at(figures.buckets, i);
+      auto le = i < bounds_us.size() ? seconds(bounds_us[i]) : std::string{"+Inf"};
       out.sample(name + "_bucket", labels + ",le=\"" + le + "\"", cumulative);
     }
-    out.sample(name + "_sum", labels, static_cast<double>(s.acquire_wait_total_us) / 1e6);
+    out.sample(name + "_sum", labels, seconds(figures.total_us));
     out.sample(name + "_count", labels, cumulative);
+  }
+}
+
+/// The families of one kind of driver call: a counter by outcome and a latency
+/// histogram.
+struct call_families {
+  const char* counter;
+  const char* counter_help;
+  const char* outcome_label;
+  const char* histogram;
+  const char* histogram_help;
+  /// Only a ping can pass degraded.
+  bool can_degrade;
+  const call_stats& (*of)(const pool_stats&);
+};
+
+const std::vector<call_families>& driver_call_families() {
+  static const std::vector<call_families> families{
+    {"custodian_health_probes_total", "Pings of the pool's connections, by result.", "result",
+     "custodian_health_probe_seconds", "How long the pings of the pool's connections took.", true,
+     [](const pool_stats& s) -> const call_stats& { return s.probes; }},
+    {"custodian_exec_total", "Execs on the pool's connections, by outcome.", "outcome",
+     "custodian_exec_seconds", "How long the execs on the pool's connections took.", false,
+     [](const pool_stats& s) -> const call_stats& { return s.execs; }},
+  };
+  return families;
+}
+
+/// Every outcome a call can end with is written, 0 included, so that each series
+/// exists from the start and rate() over it needs no special case.
+void driver_calls(exposition& out, const std::vector<pool_metrics>& pools) {
+  for (const auto& f : driver_call_families()) {
+    out.family(f.counter, "counter", f.counter_help);
+    for (const auto& p : pools)
+      for (std::size_t i = 0; i < drivers::call_outcomes; ++i)
+        if (f.can_degrade || i != drivers::outcome_degraded)
+          out.sample(f.counter,
+                     pool_label(p.stats) + "," + f.outcome_label + "=\"" +
+                       drivers::call_outcome_name(i) + "\"",
+                     count_at(f.of(p.stats).outcomes, i));
+    histogram(out, f.histogram, f.histogram_help, drivers::call_latency_bounds_us, pools,
+              [&](const pool_stats& s) {
+                const auto& calls = f.of(s);
+                return latency_figures{calls.latency_histogram, calls.latency_total_us};
+              });
   }
 }
 
@@ -133,7 +203,11 @@ std::string prometheus_text(const std::vector<pool_metrics>& pools, const event_
     for (const auto& p : pools)
       out.sample(f.name, pool_label(p.stats), f.value(p.stats));
   }
-  wait_histogram(out, pools);
+  histogram(out, "custodian_pool_acquire_wait_seconds", "How long granted acquires waited.",
+            acquire_wait_bounds_us, pools, [](const pool_stats& s) {
+              return latency_figures{s.acquire_wait_histogram, s.acquire_wait_total_us};
+            });
+  driver_calls(out, pools);
   out.family("custodian_pool_state", "gauge", "1 for the pool's current state.");
   for (const auto& p : pools)
     out.sample("custodian_pool_state",

@@ -1,7 +1,8 @@
 #pragma once
 // The node's metrics in Prometheus' text exposition format (version 0.0.4):
-// gauges, counters and the acquire wait histogram of every pool, each resource's
-// health, and the event bus' counters.
+// gauges, counters and the acquire wait histogram of every pool, its driver's
+// probes and execs by outcome and latency, each resource's health, and the event
+// bus' counters.
 
 #include <string>
 #include <vector>

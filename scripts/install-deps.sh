@@ -17,6 +17,9 @@ if [ "${1:-}" = "--tests" ]; then
   packages+=(chromium)
   # Real servers for the drivers' integration tests, run on loopback by the tests.
   packages+=(postgresql redis-server)
+  # promtool checks the node's /metrics (tests/integration/node_test.cpp); Debian
+  # ships it only with the Prometheus server, whose service is stopped below.
+  packages+=(prometheus)
 fi
 
 missing=()
@@ -30,4 +33,13 @@ if ((${#missing[@]})); then
   echo "installing: ${missing[*]}" >&2
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # Only promtool is wanted: a server started by the install must not stay running.
+  if [[ " ${missing[*]} " == *" prometheus "* ]]; then
+    if [ -d /run/systemd/system ]; then
+      $sudo systemctl disable --now prometheus.service
+    else
+      $sudo update-rc.d prometheus disable >/dev/null 2>&1 || true
+      $sudo /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+    fi
+  fi
 fi

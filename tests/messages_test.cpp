@@ -84,6 +84,8 @@ TEST_CASE("every message type crosses the serializer unchanged") {
   ps.quarantined = 2;
   ps.reinstated = 5;
   ps.acquire_wait_histogram = {4, 0, 1};
+  ps.probes = {{9, 1, 2}, {10, 2}, 1'234};
+  ps.execs = {{3, 0, 0, 0, 0, 1}, {4}, 56};
   ps.health = pool_health::degraded;
   ps.avail = {availability::level::unavailable, "db"};
   CHECK(round_trip(sys, ps) == ps);

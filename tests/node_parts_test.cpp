@@ -1,11 +1,13 @@
 // The node's plain parts: the log of recent events behind `GET events?since=` and
-// `events/stream`, and the Prometheus text of `/metrics`.
+// `events/stream`, and the Prometheus text of `/metrics` (a pool's gauges and
+// counters, its acquire wait, probe and exec histograms).
 
 #include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
 
+#include "drivers/driver.hpp"
 #include "runtime/event_log.hpp"
 #include "runtime/prometheus_text.hpp"
 
@@ -42,6 +44,10 @@ bool has_line(const std::string& text, const std::string& line) {
   return text.find(line + "\n") != std::string::npos;
 }
 
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
 } // namespace
 
 TEST_CASE("metrics are Prometheus text with gauges, counters, a cumulative histogram and health") {
@@ -68,14 +74,76 @@ TEST_CASE("metrics are Prometheus text with gauges, counters, a cumulative histo
   CHECK(has_line(text, R"(custodian_pool_timeouts_total{pool="orders-db"} 2)"));
   CHECK(has_line(text, R"(custodian_pool_quarantined_total{pool="orders-db"} 1)"));
   CHECK(has_line(text, "# TYPE custodian_pool_acquire_wait_seconds histogram"));
-  CHECK(has_line(text, R"(custodian_pool_acquire_wait_seconds_bucket{pool="orders-db",le="1e-06"} 5)"));
-  CHECK(has_line(text, R"(custodian_pool_acquire_wait_seconds_bucket{pool="orders-db",le="0.0001"} 6)"));
-  CHECK(has_line(text, R"(custodian_pool_acquire_wait_seconds_bucket{pool="orders-db",le="+Inf"} 6)"));
+  CHECK(
+    has_line(text, R"(custodian_pool_acquire_wait_seconds_bucket{pool="orders-db",le="1e-06"} 5)"));
+  CHECK(has_line(text,
+                 R"(custodian_pool_acquire_wait_seconds_bucket{pool="orders-db",le="0.0001"} 6)"));
+  CHECK(
+    has_line(text, R"(custodian_pool_acquire_wait_seconds_bucket{pool="orders-db",le="+Inf"} 6)"));
   CHECK(has_line(text, R"(custodian_pool_acquire_wait_seconds_count{pool="orders-db"} 6)"));
   CHECK(has_line(text, R"(custodian_pool_acquire_wait_seconds_sum{pool="orders-db"} 8e-05)"));
-  CHECK(has_line(text,
-                 R"(custodian_resource_health{pool="orders-db",resource="orders-db-2",status="unhealthy"} 1)"));
+  CHECK(has_line(
+    text,
+    R"(custodian_resource_health{pool="orders-db",resource="orders-db-2",status="unhealthy"} 1)"));
   CHECK(has_line(text, "custodian_events_dropped_total 3"));
+}
+
+TEST_CASE("metrics count a pool's probes by result and execs by outcome, with latency histograms") {
+  pool_metrics m;
+  m.stats.name = "orders-db";
+  m.stats.probes.outcomes.assign(drivers::call_outcomes, 0);
+  m.stats.probes.outcomes[drivers::outcome_ok] = 7;
+  m.stats.probes.outcomes[drivers::outcome_degraded] = 1;
+  m.stats.probes.outcomes[drivers::call_outcome_of(drivers::driver_errc::timeout)] = 2;
+  m.stats.probes.latency_histogram.assign(drivers::call_latency_bounds_us.size() + 1, 0);
+  m.stats.probes.latency_histogram[0] = 6;          // up to 100 µs
+  m.stats.probes.latency_histogram[3] = 2;          // up to 1 ms
+  m.stats.probes.latency_histogram.back() = 2;      // past 5 s
+  m.stats.probes.latency_total_us = 12'345'678'901; // not rounded to 6 digits
+  m.stats.execs.outcomes.assign(drivers::call_outcomes, 0);
+  m.stats.execs.outcomes[drivers::call_outcome_of(drivers::driver_errc::rejected)] = 3;
+  m.stats.execs.latency_histogram.assign(drivers::call_latency_bounds_us.size() + 1, 0);
+  m.stats.execs.latency_histogram[1] = 3; // up to 250 µs
+  m.stats.execs.latency_total_us = 600;
+  auto text = prometheus_text({m}, {});
+
+  CHECK(has_line(text, "# TYPE custodian_health_probes_total counter"));
+  CHECK(has_line(text, R"(custodian_health_probes_total{pool="orders-db",result="ok"} 7)"));
+  CHECK(has_line(text, R"(custodian_health_probes_total{pool="orders-db",result="degraded"} 1)"));
+  CHECK(has_line(text, R"(custodian_health_probes_total{pool="orders-db",result="timeout"} 2)"));
+  // Every result is a series from the start, 0 included.
+  for (std::size_t i = 0; i < drivers::call_outcomes; ++i)
+    CHECK(contains(text, R"(custodian_health_probes_total{pool="orders-db",result=")" +
+                           drivers::call_outcome_name(i) + "\"}"));
+  CHECK(has_line(text, R"(custodian_health_probes_total{pool="orders-db",result="auth"} 0)"));
+  CHECK(has_line(text, "# TYPE custodian_health_probe_seconds histogram"));
+  CHECK(has_line(text, R"(custodian_health_probe_seconds_bucket{pool="orders-db",le="0.0001"} 6)"));
+  CHECK(has_line(text, R"(custodian_health_probe_seconds_bucket{pool="orders-db",le="0.001"} 8)"));
+  CHECK(has_line(text, R"(custodian_health_probe_seconds_bucket{pool="orders-db",le="5"} 8)"));
+  CHECK(has_line(text, R"(custodian_health_probe_seconds_bucket{pool="orders-db",le="+Inf"} 10)"));
+  CHECK(has_line(text, R"(custodian_health_probe_seconds_sum{pool="orders-db"} 12345.678901)"));
+  CHECK(has_line(text, R"(custodian_health_probe_seconds_count{pool="orders-db"} 10)"));
+
+  CHECK(has_line(text, "# TYPE custodian_exec_total counter"));
+  CHECK(has_line(text, R"(custodian_exec_total{pool="orders-db",outcome="rejected"} 3)"));
+  CHECK(has_line(text, R"(custodian_exec_total{pool="orders-db",outcome="ok"} 0)"));
+  CHECK_FALSE(contains(text, R"(outcome="degraded")")); // an exec never passes degraded
+  CHECK(has_line(text, "# TYPE custodian_exec_seconds histogram"));
+  CHECK(has_line(text, R"(custodian_exec_seconds_bucket{pool="orders-db",le="0.00025"} 3)"));
+  CHECK(has_line(text, R"(custodian_exec_seconds_bucket{pool="orders-db",le="+Inf"} 3)"));
+  CHECK(has_line(text, R"(custodian_exec_seconds_sum{pool="orders-db"} 0.0006)"));
+  CHECK(has_line(text, R"(custodian_exec_seconds_count{pool="orders-db"} 3)"));
+}
+
+TEST_CASE("a pool that has counted nothing yet still has every bucket and outcome at 0") {
+  pool_metrics m;
+  m.stats.name = "fresh";
+  auto text = prometheus_text({m}, {});
+  CHECK(has_line(text, R"(custodian_pool_acquire_wait_seconds_bucket{pool="fresh",le="+Inf"} 0)"));
+  CHECK(has_line(text, R"(custodian_health_probe_seconds_bucket{pool="fresh",le="+Inf"} 0)"));
+  CHECK(has_line(text, R"(custodian_exec_seconds_bucket{pool="fresh",le="+Inf"} 0)"));
+  CHECK(has_line(text, R"(custodian_exec_seconds_sum{pool="fresh"} 0)"));
+  CHECK(has_line(text, R"(custodian_exec_total{pool="fresh",outcome="broken"} 0)"));
 }
 
 TEST_CASE("label values are escaped") {

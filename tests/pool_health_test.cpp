@@ -1,7 +1,11 @@
 // A pool with health checks, on the deterministic scheduler: unhealthy idle
 // resources are retired and replaced, a leased one when it comes back, and
-// degraded ones are handed out only when no healthy one is idle.
+// degraded ones are handed out only when no healthy one is idle; its stats count
+// the probes and execs of its connections.
 
+#include <numeric>
+
+#include "runtime/prometheus_text.hpp"
 #include "tests/support/pool_fixture.hpp"
 
 using namespace custodian;
@@ -66,7 +70,8 @@ TEST_CASE_FIXTURE(pool_fixture, "a resource found unhealthy while leased goes wh
   CHECK(acquire(p).granted.resource == "orders-2");
 }
 
-TEST_CASE_FIXTURE(pool_fixture, "degraded resources are handed out only when no healthy one is idle") {
+TEST_CASE_FIXTURE(pool_fixture,
+                  "degraded resources are handed out only when no healthy one is idle") {
   auto p = make_pool(with_health(pool_cfg(2, 2), 3));
   // LIFO would hand out orders-2 first; degraded, it comes last.
   report(*this, p, "orders-2", health_status::degraded);
@@ -80,7 +85,8 @@ TEST_CASE_FIXTURE(pool_fixture, "degraded resources are handed out only when no 
   CHECK(acquire(p).granted.resource == "orders-2"); // LIFO again
 }
 
-TEST_CASE_FIXTURE(pool_fixture, "on_acquire checks a resource unless it was good within the window") {
+TEST_CASE_FIXTURE(pool_fixture,
+                  "on_acquire checks a resource unless it was good within the window") {
   auto cfg = with_health(pool_cfg(1, 1), 3);
   cfg.health->policy.interval = 60'000ms; // no periodic probe during the test
   cfg.health->on_acquire = true;
@@ -102,4 +108,82 @@ TEST_CASE_FIXTURE(pool_fixture, "on_acquire checks a resource unless it was good
   auto s = stats(p);
   CHECK(s.validation_failures == 1);
   CHECK(s.timeouts == 0);
+}
+
+namespace {
+
+uint64_t outcome(const call_stats& calls, drivers::driver_errc code) {
+  return calls.outcomes.at(drivers::call_outcome_of(code));
+}
+
+uint64_t sum(const std::vector<uint64_t>& counts) {
+  return std::accumulate(counts.begin(), counts.end(), uint64_t{0});
+}
+
+/// Calls counted in the buckets whose bound is above `us`.
+uint64_t slower_than(const call_stats& calls, uint64_t us) {
+  uint64_t n = 0;
+  for (std::size_t i = 0; i < calls.latency_histogram.size(); ++i)
+    if (i == drivers::call_latency_bounds_us.size() || drivers::call_latency_bounds_us[i] > us)
+      n += calls.latency_histogram[i];
+  return n;
+}
+
+} // namespace
+
+TEST_CASE_FIXTURE(
+  pool_fixture,
+  "pool: its stats count every probe by result and every exec by outcome and latency") {
+  drivers::sim_script probes;
+  probes.ping_pattern = "++-";
+  probes.check_pattern = "+~+";
+  sim->set_script("orders-1", probes);
+  auto p = make_pool(with_health(pool_cfg(1, 1), 5));
+  for (int i = 0; i < 3; ++i) {
+    advance(1'000ms);
+    settle();
+  }
+  auto s = stats(p);
+  CHECK(s.probes.outcomes.at(drivers::outcome_ok) == 1);
+  CHECK(s.probes.outcomes.at(drivers::outcome_degraded) == 1);
+  CHECK(outcome(s.probes, drivers::driver_errc::broken) == 1);
+  CHECK(sum(s.probes.outcomes) == sim->counters().pings);
+  CHECK(sum(s.probes.latency_histogram) == sim->counters().pings);
+
+  // Execs: one passes, one is rejected, one passes after a 30 ms hang, one times out.
+  drivers::sim_script execs;
+  execs.exec_pattern = "+-";
+  execs.exec_error = drivers::driver_errc::rejected;
+  sim->set_script("orders-1", execs);
+  auto h = acquire(p);
+  REQUIRE(h.granted.resource == "orders-1");
+  CHECK(exec_on(*this, p, h.granted.id).value);
+  CHECK(exec_on(*this, p, h.granted.id).failed_with(errc::driver_error));
+  drivers::sim_script slow;
+  slow.hang[static_cast<std::size_t>(drivers::sim_op::exec)] = 30ms;
+  sim->set_script("orders-1", slow);
+  CHECK(exec_on(*this, p, h.granted.id).value);
+  drivers::sim_script times_out;
+  times_out.exec_pattern = "-";
+  times_out.exec_error = drivers::driver_errc::timeout;
+  sim->set_script("orders-1", times_out);
+  CHECK(exec_on(*this, p, h.granted.id).failed_with(errc::driver_error));
+
+  s = stats(p);
+  CHECK(s.execs.outcomes.at(drivers::outcome_ok) == 2);
+  CHECK(outcome(s.execs, drivers::driver_errc::rejected) == 1);
+  CHECK(outcome(s.execs, drivers::driver_errc::timeout) == 1);
+  CHECK(sum(s.execs.outcomes) == 4);
+  CHECK(sum(s.execs.latency_histogram) == 4);
+  // The hung exec lies past the 25 ms bound, whatever else the machine was doing.
+  CHECK(slower_than(s.execs, 25'000) >= 1);
+  CHECK(s.execs.latency_total_us >= 30'000);
+
+  // The same figures reach /metrics.
+  auto text = prometheus_text({pool_metrics{s, {}}}, {});
+  CHECK(text.find("custodian_exec_total{pool=\"orders\",outcome=\"timeout\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("custodian_health_probes_total{pool=\"orders\",result=\"degraded\"} 1\n") !=
+        std::string::npos);
+  CHECK(text.find("custodian_exec_seconds_count{pool=\"orders\"} 4\n") != std::string::npos);
 }

@@ -7,17 +7,17 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <httplib.h>
 #include <map>
-#include <optional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <sys/wait.h>
 #include <thread>
 #include <vector>
 
 #include <doctest/doctest.h>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/ctl_runner.hpp"
@@ -34,7 +34,8 @@ bool contains(const std::string& text, const std::string& part) {
 }
 
 /// A sim pool's config.
-json sim_pool(const std::string& name, int min_idle, int max_size, json depends_on = json::array()) {
+json sim_pool(const std::string& name, int min_idle, int max_size,
+              json depends_on = json::array()) {
   json p{{"name", name}, {"driver", "sim"}, {"min_idle", min_idle}, {"max_size", max_size}};
   if (!depends_on.empty())
     p["depends_on"] = std::move(depends_on);
@@ -219,10 +220,12 @@ TEST_CASE("a config with several problems exits 2 naming each JSON path and noth
   CHECK_FALSE(port_listening(h.port));
 }
 
-TEST_CASE("a node from a demo-like config serves its pools in dependency order and drains on SIGTERM") {
+TEST_CASE(
+  "a node from a demo-like config serves its pools in dependency order and drains on SIGTERM") {
   harness h;
   // Listed dependants first: the node must start and list them after what they need.
-  auto gateway = sim_pool("api-gateway", 2, 4, json::array({dep("orders-cache"), dep("search", "soft")}));
+  auto gateway =
+    sim_pool("api-gateway", 2, 4, json::array({dep("orders-cache"), dep("search", "soft")}));
   gateway["max_lifetime_ms"] = 60000;
   gateway["health"] = {{"interval_ms", 500}};
   auto cache = sim_pool("orders-cache", 2, 4, json::array({dep("orders-db")}));
@@ -257,7 +260,8 @@ TEST_CASE("a node from a demo-like config serves its pools in dependency order a
   for (const auto& name : names)
     CHECK_MESSAGE(contains(m.text, "custodian_pool_size{pool=\"" + name + "\"}"), name);
   CHECK(contains(m.text, "# TYPE custodian_pool_acquire_wait_seconds histogram"));
-  CHECK(contains(m.text, "custodian_pool_acquire_wait_seconds_bucket{pool=\"orders-db\",le=\"+Inf\"} 1"));
+  CHECK(contains(m.text,
+                 "custodian_pool_acquire_wait_seconds_bucket{pool=\"orders-db\",le=\"+Inf\"} 1"));
   CHECK(contains(m.text, "custodian_pool_acquire_wait_seconds_count{pool=\"orders-db\"} 1"));
 
   auto code = h.stop(20s);
@@ -273,7 +277,8 @@ TEST_CASE("with a token mutations need it and the token never shows and a public
   const std::string secret = "itest-Secr3t-token-5f1c";
   {
     harness h;
-    h.write(h.config(json::array({sim_pool("db", 1, 4)}), {{"token_env", "CUSTODIAN_ITEST_TOKEN"}}));
+    h.write(
+      h.config(json::array({sim_pool("db", 1, 4)}), {{"token_env", "CUSTODIAN_ITEST_TOKEN"}}));
     h.start({}, {"CUSTODIAN_ITEST_TOKEN=" + secret});
 
     auto none = h.post("/api/v1/pools/db/resize", {{"max_size", 5}}, std::string{});
@@ -340,7 +345,8 @@ TEST_CASE("pools are created and deleted at run time and a hard dependency block
   auto blocked = h.del("/api/v1/pools/alpha");
   CHECK(blocked.status == 409);
   CHECK(blocked.body["error"]["code"] == "conflict");
-  CHECK_MESSAGE(contains(blocked.body["error"]["message"].get<std::string>(), "beta"), blocked.text);
+  CHECK_MESSAGE(contains(blocked.body["error"]["message"].get<std::string>(), "beta"),
+                blocked.text);
   CHECK(h.pool("alpha").at("state") == "active");
 
   auto db = h.del("/api/v1/pools/beta");
@@ -364,7 +370,8 @@ TEST_CASE("pools are created and deleted at run time and a hard dependency block
   CHECK(h.stop() == std::optional<int>{0});
 }
 
-TEST_CASE("PATCH applies a hot change and a rolling driver change without failing requests and refuses a bad one") {
+TEST_CASE("PATCH applies a hot change and a rolling driver change without failing requests and "
+          "refuses a bad one") {
   harness h;
   auto work = sim_pool("work", 2, 4);
   h.write(h.config(json::array({work})));
@@ -403,7 +410,8 @@ TEST_CASE("PATCH applies a hot change and a rolling driver change without failin
   });
   // Some requests before the change.
   CHECK(eventually([&] { return ok >= 5; }));
-  auto rolling = h.patch("/api/v1/pools/work", {{"driver_config", {{"script", {{"exec_pattern", "+"}}}}}});
+  auto rolling =
+    h.patch("/api/v1/pools/work", {{"driver_config", {{"script", {{"exec_pattern", "+"}}}}}});
   CHECK_MESSAGE(rolling.status == 200, rolling.text);
   CHECK(rolling.body["applied"] == "rolling");
   CHECK(rolling.body["version"] == version + 2);
@@ -558,8 +566,9 @@ TEST_CASE("after kill -9 the node recovers pools and quarantines and reports dri
 TEST_CASE("custodianctl drives the real node") {
   harness h;
   h.token = "ctl-Secr3t-token-9a2e";
-  h.write(h.config(json::array({sim_pool("db", 1, 4), sim_pool("cache", 1, 2, json::array({dep("db")}))}),
-                   {{"token_env", "CUSTODIAN_ITEST_TOKEN"}}));
+  h.write(
+    h.config(json::array({sim_pool("db", 1, 4), sim_pool("cache", 1, 2, json::array({dep("db")}))}),
+             {{"token_env", "CUSTODIAN_ITEST_TOKEN"}}));
   h.start({}, {"CUSTODIAN_ITEST_TOKEN=" + h.token});
 
   auto status = ctl(h, {"status"});
@@ -667,7 +676,8 @@ TEST_CASE("a kill -9 in the middle of changes loses none that were acknowledged"
     std::thread patcher{[&] {
       auto cli = h.client();
       for (int size = 3; !stop; ++size) {
-        auto res = cli.Patch("/api/v1/pools/hot", json{{"max_size", size}}.dump(), "application/json");
+        auto res =
+          cli.Patch("/api/v1/pools/hot", json{{"max_size", size}}.dump(), "application/json");
         if (!res || res->status != 200)
           return; // the node is gone
         std::lock_guard<std::mutex> guard{mtx};
@@ -712,4 +722,36 @@ TEST_CASE("a kill -9 in the middle of changes loses none that were acknowledged"
       CHECK(h.pool("hot")["config_version"].get<int>() >= acked_versions.back());
     CHECK(h.stop() == std::optional<int>{0});
   }
+}
+
+TEST_CASE("the node's /metrics passes promtool check metrics with every family sampled") {
+  harness h;
+  auto db = sim_pool("db", 2, 4);
+  db["health"] = {{"interval_ms", 50}, {"timeout_ms", 500}};
+  db["driver_config"] = {{"script", {{"check_pattern", "+~"}, {"exec_pattern", "-"}}}};
+  h.write(h.config(json::array({db, sim_pool("cache", 1, 2, json::array({dep("db", "soft")}))})));
+  h.start();
+  REQUIRE(h.all_active());
+  // A rejected exec, and probes that pass and pass degraded.
+  CHECK(h.post("/api/v1/pools/db/exec", {{"request", {{"q", 1}}}}).status != 200);
+  reply m;
+  CHECK(eventually(
+    [&] {
+      m = h.get("/metrics");
+      return m.status == 200 &&
+             !contains(m.text,
+                       "custodian_health_probes_total{pool=\"db\",result=\"degraded\"} 0\n");
+    },
+    10s));
+  CHECK(contains(m.text, "custodian_exec_total{pool=\"db\",outcome=\"rejected\"} 1\n"));
+
+  auto path = h.dir.file("metrics.txt");
+  write_file(path, m.text);
+  auto lint =
+    run_shell("promtool check metrics < " + shell_quoted(path), h.dir.file("promtool.err"));
+  REQUIRE_MESSAGE(lint.code != 127,
+                  "promtool is missing: scripts/install-deps.sh --tests installs it");
+  CHECK_MESSAGE(lint.code == 0, "promtool exit " << lint.code << ":\n" << lint.out << lint.err);
+  CHECK_MESSAGE(lint.out + lint.err == "", lint.out << lint.err);
+  CHECK(h.stop() == std::optional<int>{0});
 }

@@ -1,14 +1,13 @@
 #pragma once
-// Runs the built custodianctl (path in CUSTODIANCTL) as a user would: through the
-// shell, collecting its stdout, its stderr and its exit code.
+// Runs the built custodianctl (path in CUSTODIANCTL), or another tool, as a user
+// would: through the shell, collecting its stdout, its stderr and its exit code.
 
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <string>
-#include <vector>
-
 #include <sys/wait.h>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -30,8 +29,8 @@ inline std::string shell_quoted(const std::string& arg) {
 /// The shell command running custodianctl with `args`, without the caller's
 /// CUSTODIAN_* variables unless `env` ("NAME=value ...") sets them; its stderr
 /// goes to `stderr_path`.
-inline std::string ctl_command(const std::vector<std::string>& args,
-                               const std::string& stderr_path, const std::string& env = "") {
+inline std::string ctl_command(const std::vector<std::string>& args, const std::string& stderr_path,
+                               const std::string& env = "") {
   std::string cmd =
     "env -u CUSTODIAN_URL -u CUSTODIAN_TOKEN " + env + " " + shell_quoted(CUSTODIANCTL);
   for (const auto& a : args)
@@ -39,11 +38,10 @@ inline std::string ctl_command(const std::vector<std::string>& args,
   return cmd + " 2>" + shell_quoted(stderr_path);
 }
 
-/// Runs ctl_command to its end.
-inline ctl_result run_ctl(const std::vector<std::string>& args, const std::string& stderr_path,
-                          const std::string& env = "") {
+/// Runs a shell command whose stderr goes to `stderr_path` to its end.
+inline ctl_result run_shell(const std::string& command, const std::string& stderr_path) {
   ctl_result r;
-  FILE* pipe = ::popen(ctl_command(args, stderr_path, env).c_str(), "r");
+  FILE* pipe = ::popen(command.c_str(), "r");
   REQUIRE(pipe);
   char buf[4096];
   for (std::size_t n; (n = std::fread(buf, 1, sizeof(buf), pipe)) > 0;)
@@ -53,6 +51,12 @@ inline ctl_result run_ctl(const std::vector<std::string>& args, const std::strin
   std::ifstream in(stderr_path);
   r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   return r;
+}
+
+/// Runs ctl_command to its end.
+inline ctl_result run_ctl(const std::vector<std::string>& args, const std::string& stderr_path,
+                          const std::string& env = "") {
+  return run_shell(ctl_command(args, stderr_path, env), stderr_path);
 }
 
 } // namespace custodian::test
