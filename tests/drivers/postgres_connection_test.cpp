@@ -167,7 +167,7 @@ TEST_CASE("postgres: the password is read at every connect, so a rotated one is 
   CHECK(second->close(1s).ok());
 }
 
-TEST_CASE("postgres: nothing listening is refused at once; a silent server times out in bound") {
+TEST_CASE("postgres: nothing listening is refused at once, a silent server times out in bound") {
   auto port = test::free_port();
   auto start = std::chrono::steady_clock::now();
   auto refused =
@@ -267,7 +267,7 @@ TEST_CASE("postgres: a backend the server terminates is dead while idle and its 
   CHECK(used->close(1s).ok());
 }
 
-TEST_CASE("postgres: reset rolls back what a holder left open; needs_reset tells when") {
+TEST_CASE("postgres: reset rolls back what a holder left open, needs_reset tells when") {
   pg_server server;
   auto conn = connect(server.driver_config());
   exec(*conn, "CREATE TABLE items (id int)");

@@ -41,7 +41,7 @@ void configure(runtime& rt, const std::string& pool, pool_config cfg) {
 } // namespace
 
 TEST_CASE("postgres: a terminated backend fails its next exec with a connection error and is "
-          "replaced; idle terminated ones are never handed out") {
+          "replaced, idle terminated ones are never handed out") {
   pg_server server;
   runtime rt;
   rt.add_pool(pg_pool("orders", server, 2, 3));
@@ -86,7 +86,7 @@ TEST_CASE("postgres: a terminated backend fails its next exec with a connection 
   CHECK(backends_become(server, "orders", 0));
 }
 
-TEST_CASE("postgres: a stopped server fails acquires and execs within their deadlines; after a "
+TEST_CASE("postgres: a stopped server fails acquires and execs within their deadlines, after a "
           "restart the pool is back to min_idle by itself") {
   pg_server server;
   runtime rt;

@@ -89,7 +89,7 @@ TEST_CASE("postgres: a SQL error leaves the resource healthy and the lease usabl
   CHECK(backends_become(server, "orders", 0));
 }
 
-TEST_CASE("postgres: BEGIN ... COMMIT over several execs on one lease; a lease returned inside a "
+TEST_CASE("postgres: BEGIN ... COMMIT over several execs on one lease, a lease returned inside a "
           "transaction is rolled back before the next holder") {
   pg_server server;
   server.admin_query("CREATE TABLE items (id int)", {}, pg_server::database);

@@ -63,7 +63,7 @@ TEST_CASE("postgres: defaults of an empty driver_config") {
   CHECK(s.describe() == "127.0.0.1:5432");
 }
 
-TEST_CASE("postgres: discrete keys name the target; connect_timeout_ms caps the pool's") {
+TEST_CASE("postgres: discrete keys name the target, connect_timeout_ms caps the pool's") {
   auto s = postgres_settings::from_config(json::parse(
     R"({"host": "db.internal", "port": 6432, "dbname": "orders", "user": "app",
         "application_name": "orders-api", "sslmode": "require", "connect_timeout_ms": 500,
