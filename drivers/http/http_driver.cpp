@@ -56,7 +56,8 @@ long budget_ms(millis timeout, millis cap) {
 /// Up to 200 bytes of a body, on one line, for an error message: the server's
 /// own words ("invalid token").
 std::string excerpt(const std::string& body, const std::string& token) {
-  auto text = http::scrub(body.substr(0, 200), token);
+  // Scrubbed whole first: a cut could leave part of the token.
+  auto text = http::scrub(body, token).substr(0, 200);
   bool utf8 = http::is_utf8(text);
   for (auto& c : text)
     if (static_cast<unsigned char>(c) < 0x20 || (!utf8 && static_cast<unsigned char>(c) >= 0x80))
@@ -325,10 +326,6 @@ driver_status http_connection::check_health(millis timeout) {
   return driver_error{driver_errc::rejected, said};
 }
 
-driver_status http_connection::open(millis timeout) {
-  return check_health(timeout);
-}
-
 driver_status http_connection::do_ping(millis timeout) {
   // The holder of native() may be using the handle on its own thread right now:
   // curl handles are not shared between threads. It is checked once it is back
@@ -393,7 +390,8 @@ http_counts http_driver::counts() const {
 driver_result<std::shared_ptr<connection>> http_driver::do_connect(const std::string&,
                                                                    millis timeout) {
   auto conn = std::make_shared<http_connection>(settings_, counts_);
-  if (auto opened = conn->open(timeout); !opened)
+  // One health request: a server that is down or a refused address fails here.
+  if (auto opened = conn->check_health(timeout); !opened)
     return opened.error(); // the handle goes with conn
   return std::shared_ptr<connection>{std::move(conn)};
 }

@@ -64,9 +64,7 @@ protected:
 private:
   friend class http_driver;
 
-  /// The health request of connect.
-  driver_status open(millis timeout);
-  /// GET health_path: 2xx and 3xx pass.
+  /// GET health_path (connect and ping): 2xx and 3xx pass.
   driver_status check_health(millis timeout);
   /// One request under `timeout` (capped); the bearer token it sent in `token`.
   driver_result<http::response> perform(const http::request& req, millis timeout,

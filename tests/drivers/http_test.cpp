@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <curl/curl.h>
+#include <filesystem>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -217,7 +218,7 @@ TEST_CASE("http: a bearer token from the environment is sent, read at every requ
 
 TEST_CASE("http: a bearer token file is read at every request") {
   http_test_server server;
-  http_scratch_dir dir;
+  temp_dir dir;
   auto path = dir.file("token");
   write_file(path, "from-the-file\n");
   server.set_expected_token("from-the-file");

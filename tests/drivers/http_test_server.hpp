@@ -7,7 +7,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
-#include <filesystem>
 #include <httplib.h>
 #include <map>
 #include <memory>
@@ -220,30 +219,6 @@ private:
   std::string expected_token_;
   std::map<std::string, int> hits_;
   std::set<std::string> clients_;
-};
-
-/// One test's scratch directory under $CUSTODIAN_TEST_TMPDIR (or /tmp), removed
-/// with everything in it.
-class http_scratch_dir {
-public:
-  http_scratch_dir() {
-    const char* base = std::getenv("CUSTODIAN_TEST_TMPDIR");
-    std::string pattern = std::string{base && *base ? base : "/tmp"} + "/http-test-XXXXXX";
-    if (!::mkdtemp(pattern.data()))
-      throw std::runtime_error("mkdtemp failed under " + pattern);
-    path_ = pattern;
-  }
-  ~http_scratch_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  http_scratch_dir(const http_scratch_dir&) = delete;
-  http_scratch_dir& operator=(const http_scratch_dir&) = delete;
-
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
-private:
-  std::string path_;
 };
 
 /// Sets an environment variable for one test and restores it afterwards.

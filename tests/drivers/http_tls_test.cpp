@@ -12,6 +12,7 @@
 
 #include "drivers/http/http_driver.hpp"
 #include "tests/drivers/http_test_server.hpp"
+#include "tests/support/node_process.hpp"
 
 using namespace custodian::drivers;
 using namespace custodian::test;
@@ -26,8 +27,7 @@ struct self_signed {
   std::string cert;
   std::string key;
 
-  explicit self_signed(const http_scratch_dir& dir)
-      : cert(dir.file("cert.pem")), key(dir.file("key.pem")) {
+  explicit self_signed(const temp_dir& dir) : cert(dir.file("cert.pem")), key(dir.file("key.pem")) {
     auto command = "timeout 30 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
                    "-nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
                    "-keyout " +
@@ -43,7 +43,7 @@ bool has(const std::string& text, const std::string& part) {
 } // namespace
 
 TEST_CASE("http: https is verified against ca_file - an unverified server is a broken connection") {
-  http_scratch_dir dir;
+  temp_dir dir;
   self_signed certificate{dir};
   auto tls =
     std::make_unique<httplib::SSLServer>(certificate.cert.c_str(), certificate.key.c_str());
