@@ -3,6 +3,7 @@
 custodian_driver_tests(redis
   drivers/redis_unit_test.cpp
   drivers/redis_connection_test.cpp
-  drivers/redis_pool_test.cpp)
+  drivers/redis_pool_test.cpp
+  drivers/redis_fault_test.cpp)
 # tests/support/node_process.hpp (free_port, eventually) includes cpp-httplib.
 target_link_libraries(custodian-redis-tests PRIVATE PkgConfig::HTTPLIB)

@@ -144,6 +144,9 @@ TEST_CASE("redis: a wrong password reaches the acquirer as WRONGPASS within the 
   runtime rt;
   auto cfg = redis_pool("cache", srv, 1, 2, {{"password_env", "CUSTODIAN_REDIS_TEST_WRONG"}});
   cfg.acquire_timeout = 10s;
+  cfg.resource.init.backoff.base = 100ms;
+  cfg.resource.init.backoff.max = 1s;
+  auto connections_before = srv.connections_received();
   rt.add_pool(cfg);
   std::string message;
   auto took = time_of([&] { lease_error_of([&] { rt.acquire("cache", 10s); }, &message); });
@@ -151,6 +154,23 @@ TEST_CASE("redis: a wrong password reaches the acquirer as WRONGPASS within the 
   CHECK(message.find("wrong-password") == std::string::npos);
   CHECK(message.find(srv.password()) == std::string::npos);
   CHECK(took < 5s); // the 1 s connect, not the 10 s acquire timeout
+
+  // Acquires for 2 s more: each hears the same reason at once, and the pool
+  // logs in again on its creation backoff, not once per acquire.
+  int acquires = 0;
+  int other_reasons = 0;
+  auto until = std::chrono::steady_clock::now() + 2s;
+  while (std::chrono::steady_clock::now() < until) {
+    std::string again;
+    lease_error_of([&] { rt.acquire("cache", 10s); }, &again);
+    other_reasons += again.find("WRONGPASS") == std::string::npos;
+    ++acquires;
+  }
+  auto logins = srv.connections_received() - connections_before;
+  MESSAGE(acquires << " acquires, " << logins << " logins");
+  CHECK(other_reasons == 0);
+  CHECK(acquires > 10);
+  CHECK(logins <= 10);
   CHECK(srv.connected_clients() == 0);
 }
 

@@ -154,6 +154,17 @@ public:
   /// How many clients are connected, the admin connection left out.
   std::size_t connected_clients() { return client_ids().size(); }
 
+  /// INFO's total_connections_received: every connection the server accepted
+  /// since it started, the admin's included.
+  uint64_t connections_received() {
+    auto info = admin({"INFO", "stats"}).get<std::string>();
+    constexpr std::string_view key = "total_connections_received:";
+    auto at = info.find(key);
+    if (at == std::string::npos)
+      throw std::runtime_error("INFO stats has no total_connections_received");
+    return std::stoull(info.substr(at + key.size()));
+  }
+
   /// CLIENT KILL ID `id`.
   void client_kill(int64_t id) { admin({"CLIENT", "KILL", "ID", std::to_string(id)}); }
 
