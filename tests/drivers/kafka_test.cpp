@@ -321,7 +321,8 @@ TEST_CASE("kafka: a connect to a listener that never speaks times out within the
   CHECK(all_destroyed(*d));
 }
 
-TEST_CASE("kafka: a broker down fails produce and ping in time; up again, both work") {
+TEST_CASE(
+  "kafka: a broker down fails produce and ping in time, and once it is up both work again") {
   mock_cluster mc;
   mc.create_topic("events", 1);
   auto d = kafka_driver::from_config(config_for(mc)); // delivery_timeout_ms 1500
@@ -372,7 +373,8 @@ TEST_CASE("kafka: a default topic the brokers refuse makes the probe degraded") 
   CHECK(all_destroyed(*d));
 }
 
-TEST_CASE("kafka: native() gives the producer; what a holder leaves pending is flushed on reset") {
+TEST_CASE(
+  "kafka: native() gives the producer, and what a holder leaves pending is flushed on reset") {
   mock_cluster mc;
   mc.create_topic("events", 1);
   auto d = kafka_driver::from_config(config_for(mc));
