@@ -239,11 +239,12 @@ TEST_CASE("redis: the native handle serves hiredis calls and its use has the con
   CHECK(reply_of(*conn, {"GET", "native"}) == "yes");
 }
 
-TEST_CASE("redis: replies a holder left unread are dropped by reset") {
+TEST_CASE("redis: replies a holder left unread (errors among them) are dropped by reset") {
   redis_server srv;
   auto conn = connect_to(srv);
   redisContext* ctx = conn->native();
   REQUIRE(redisAppendCommand(ctx, "SET %s %s", "a", "1") == REDIS_OK);
+  REQUIRE(redisAppendCommand(ctx, "LPUSH %s %s", "a", "x") == REDIS_OK); // WRONGTYPE
   REQUIRE(redisAppendCommand(ctx, "GET %s", "a") == REDIS_OK);
   int done = 0;
   while (!done)

@@ -9,6 +9,8 @@
 
 #include <doctest/doctest.h>
 
+#include "runtime/config.hpp"
+#include "runtime/pool_from_json.hpp"
 #include "tests/drivers/redis_test_support.hpp"
 
 using namespace custodian;
@@ -197,4 +199,26 @@ TEST_CASE("redis: CLIENT KILL on pooled connections: the next exec fails broken 
   }
   CHECK(pool_settles_at(rt, "cache", 2));
   CHECK(clients_become(srv, 2));
+}
+
+TEST_CASE("redis: conf/redis.json is a valid node config whose pool runs on a real server") {
+  auto loaded =
+    load_node_config(CUSTODIAN_SOURCE_DIR "/conf/redis.json", drivers::builtin_drivers());
+  REQUIRE_MESSAGE(loaded.problems.empty(),
+                  (loaded.problems.empty() ? "" : to_string(loaded.problems.front())));
+  auto pool = loaded.config->pools.at(0);
+  CHECK(pool["driver"] == "redis");
+  CHECK(pool["driver_config"]["password_env"] == "REDIS_PASSWORD");
+  // The same pool on a test server, built from its JSON as the node builds it.
+  redis_server srv;
+  pool["driver_config"].update({{"port", srv.port()}, {"password_env", password_env_of(srv)}});
+  runtime rt;
+  rt.add_pool(make_pool_config(pool, drivers::builtin_drivers()));
+  CHECK(clients_become(srv, 2));
+  {
+    auto lease = rt.acquire("cache", 5s);
+    CHECK(lease.exec(json{{"command", {"PING"}}}, 1s).at("reply") == json{{"status", "PONG"}});
+  }
+  rt.shutdown();
+  CHECK(clients_become(srv, 0));
 }
