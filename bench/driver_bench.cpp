@@ -6,9 +6,9 @@
 //                running PQexec on the native handle (custodian-native)
 //   redis-ping   PING: one hiredis context per thread against the same three paths
 //   pg-recovery  a pool of min_idle 2 whose server restarts (1 s down): the time
-//                from the server's "ready" log line until the server sees the
-//                pool's 2 new connections and the pool holds just those; idle,
-//                and with one client every 20 ms
+//                from the server's "ready" log line until every connection the
+//                pool holds is alive on the server and at least 2 are idle; with
+//                no traffic, and with one client every 20 ms
 // Each path runs a 1 s warm-up, then --rounds rounds (default 3) of --seconds /
 // --rounds (default 3 s in all), the paths interleaved so that the VM's drift
 // spreads over all of them. One line per path and thread count:
@@ -17,6 +17,8 @@
 //
 // usage: driver-bench [--workload pg-select1|redis-ping|pg-recovery]... [--threads N]...
 //                     [--seconds S] [--rounds R] [--runs N (pg-recovery's restarts)]
+//                     [--peer bare|custodian|custodian-native]... (only those paths)
+//                     [--scheduler-threads N] [--scheduler caf_polling] (the runtime's)
 
 #include <algorithm>
 #include <atomic>
@@ -27,6 +29,7 @@
 #include <iostream>
 #include <libpq-fe.h>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -58,6 +61,10 @@ struct options {
   int rounds = 3;
   /// Restarts measured by pg-recovery, for each traffic.
   int runs = 3;
+  /// The paths to run (bare, custodian, custodian-native); empty: all.
+  std::vector<std::string> peers;
+  /// The runtime's CAF scheduler threads and profile (runtime_config's defaults).
+  runtime_config runtime;
 };
 
 /// One way of running the operation: `op(thread)` returns false when it failed.
@@ -99,7 +106,15 @@ samples run_threads(int n, clock_type::duration d, const std::function<bool(int)
 }
 
 /// Warms every path, then measures them in interleaved rounds; prints one line each.
+/// Only the paths `o.peers` names run when it names any (to profile one alone);
+/// the ratio needs the bare path.
 void compare(const std::string& workload, int n, std::vector<path>& paths, const options& o) {
+  if (!o.peers.empty())
+    std::erase_if(paths, [&](const path& p) {
+      return std::find(o.peers.begin(), o.peers.end(), p.peer) == o.peers.end();
+    });
+  if (paths.empty())
+    return;
   std::size_t ignored = 0;
   for (auto& p : paths)
     run_threads(n, 1s, p.op, ignored);
@@ -116,7 +131,7 @@ void compare(const std::string& workload, int n, std::vector<path>& paths, const
     auto p50 = percentile_us(p.measured.ns, 0.50);
     auto p99 = percentile_us(p.measured.ns, 0.99);
     char ratio[32] = "";
-    if (&p != &paths.front())
+    if (&p != &paths.front() && paths.front().peer == "bare")
       std::snprintf(ratio, sizeof ratio, " ratio_to_bare=%.2f", ops / bare);
     std::printf("peer=%s workload=%s threads=%d ops_per_sec=%.0f p50_us=%lld p99_us=%lld%s "
                 "errors=%zu\n",
@@ -157,7 +172,7 @@ void pg_select1(const options& o) {
     std::vector<drivers::pgconn_handle> bare;
     for (int t = 0; t < n; ++t)
       bare.push_back(bare_pg(server));
-    runtime rt;
+    runtime rt{o.runtime};
     auto cfg = server.driver_config();
     rt.add_pool(bench_pool("bench-pg", drivers::postgres_driver::from_config(cfg), n, n));
     wait_for_idle(rt, "bench-pg", static_cast<uint64_t>(n));
@@ -192,63 +207,78 @@ void pg_select1(const options& o) {
   }
 }
 
-/// The pool's recovery from a restart of its server (1 s down), `traffic` or not.
+/// Whether every connection the pool holds is alive on the server and at least
+/// `min_idle` are idle: read from both sides, since the pool reports no event for it.
+bool back_to_min_idle(test::pg_server& server, runtime& rt, const std::string& name,
+                      uint64_t min_idle) {
+  auto s = stats_of(rt, name);
+  return s.idle >= min_idle && static_cast<uint64_t>(server.backend_count_for(name)) == s.size;
+}
+
+/// One restart of the server under a warm pool (1 s down), with one client every
+/// 20 ms or none: ms from the server's "ready" until the pool is back to
+/// min_idle, or none within 30 s.
+std::optional<double> recovery_ms(test::pg_server& server, const json& cfg, bool traffic,
+                                  const options& o) {
+  const std::string name = cfg.at("application_name");
+  runtime rt{o.runtime};
+  rt.add_pool(bench_pool(name, drivers::postgres_driver::from_config(cfg), 2, 4));
+  wait_for_idle(rt, name, 2);
+  std::unique_ptr<fixed_rate_clients> client;
+  if (traffic)
+    client = std::make_unique<fixed_rate_clients>(1, 20, [&rt, &name] {
+      try {
+        rt.acquire(name, 3000ms).exec(json{{"sql", "SELECT 1"}}, 2000ms);
+        return op_outcome{};
+      } catch (const lease_error& e) {
+        return op_outcome{false, "acquire", e.what()};
+      }
+    });
+  server.stop_immediate();
+  std::this_thread::sleep_for(1s); // the outage itself
+  auto offset = log_size(server.log_path());
+  server.start();
+  auto ready =
+    first_stamp(server.log_path(), offset, "database system is ready to accept connections");
+  if (!ready)
+    throw std::runtime_error("the server log has no ready line");
+  std::optional<double> recovered;
+  for (double until = wall_ms() + 30'000; !recovered && wall_ms() < until;) {
+    if (back_to_min_idle(server, rt, name, 2))
+      recovered = wall_ms() - *ready;
+    else
+      std::this_thread::sleep_for(10ms); // the server's and the pool's pace, polled
+  }
+  if (client)
+    client->stop();
+  rt.shutdown();
+  return recovered;
+}
+
 void pg_recovery(const options& o) {
   test::pg_server server;
-  const std::string name = "recovery";
   auto cfg = server.driver_config();
-  cfg["application_name"] = name; // the server counts the pool's connections by it
+  cfg["application_name"] = "recovery"; // the server counts the pool's connections by it
   for (bool traffic : {false, true}) {
+    const char* label = traffic ? "20ms" : "none";
     std::vector<double> recovered;
     for (int run = 1; run <= o.runs; ++run) {
-      runtime rt;
-      rt.add_pool(bench_pool(name, drivers::postgres_driver::from_config(cfg), 2, 4));
-      wait_for_idle(rt, name, 2);
-      std::unique_ptr<fixed_rate_clients> client;
-      if (traffic)
-        client = std::make_unique<fixed_rate_clients>(1, 20, [&rt, &name] {
-          try {
-            rt.acquire(name, 3000ms).exec(json{{"sql", "SELECT 1"}}, 2000ms);
-            return op_outcome{};
-          } catch (const lease_error& e) {
-            return op_outcome{false, "acquire", e.what()};
-          }
-        });
-      server.stop_immediate();
-      std::this_thread::sleep_for(1s); // the outage itself
-      auto offset = log_size(server.log_path());
-      server.start();
-      auto ready =
-        first_stamp(server.log_path(), offset, "database system is ready to accept connections");
-      if (!ready)
-        throw std::runtime_error("the server log has no ready line");
-      // Polled at the server's pace (10 ms), bounded: the pool reports no event for it.
-      double until = wall_ms() + 30'000, at = 0;
-      while (wall_ms() < until) {
-        if (server.backend_count_for(name) == 2 && stats_of(rt, name).size == 2) {
-          at = wall_ms();
-          break;
-        }
-        std::this_thread::sleep_for(10ms);
-      }
-      if (client)
-        client->stop();
-      rt.shutdown();
+      auto ms = recovery_ms(server, cfg, traffic, o);
       std::printf("peer=custodian workload=pg-recovery traffic=%s run=%d down_ms=1000 "
                   "health_interval_ms=5000 recovery_ms=%s\n",
-                  traffic ? "20ms" : "none", run,
-                  at > 0 ? std::to_string(std::lround(at - *ready)).c_str() : "na");
+                  label, run, ms ? std::to_string(std::lround(*ms)).c_str() : "na");
       std::fflush(stdout);
-      if (at > 0)
-        recovered.push_back(at - *ready);
+      if (ms)
+        recovered.push_back(*ms);
     }
     std::sort(recovered.begin(), recovered.end());
-    if (!recovered.empty())
-      std::printf(
-        "peer=custodian workload=pg-recovery traffic=%s runs=%d recovered=%zu "
-        "recovery_ms=%ld/%ld/%ld\n",
-        traffic ? "20ms" : "none", o.runs, recovered.size(), std::lround(recovered.front()),
-        std::lround(recovered[(recovered.size() + 1) / 2 - 1]), std::lround(recovered.back()));
+    if (recovered.empty())
+      continue;
+    std::printf("peer=custodian workload=pg-recovery traffic=%s runs=%d recovered=%zu "
+                "recovery_ms=%ld/%ld/%ld\n",
+                label, o.runs, recovered.size(), std::lround(recovered.front()),
+                std::lround(recovered[(recovered.size() + 1) / 2 - 1]),
+                std::lround(recovered.back()));
     std::fflush(stdout);
   }
 }
@@ -286,7 +316,7 @@ void redis_ping(const options& o) {
     std::vector<drivers::context_ptr> bare;
     for (int t = 0; t < n; ++t)
       bare.push_back(bare_redis(server));
-    runtime rt;
+    runtime rt{o.runtime};
     auto driver = drivers::redis_driver::from_config(
       json{{"host", "127.0.0.1"}, {"port", server.port()}, {"password_file", password_file}});
     rt.add_pool(bench_pool("bench-redis", driver, n, n));
@@ -324,7 +354,8 @@ void redis_ping(const options& o) {
 
 int usage() {
   std::cerr << "usage: driver-bench [--workload pg-select1|redis-ping|pg-recovery]... "
-               "[--threads N]... [--seconds S] [--rounds R] [--runs N]\n";
+               "[--threads N]... [--seconds S] [--rounds R] [--runs N] [--peer NAME]... "
+               "[--scheduler-threads N] [--scheduler caf_polling]\n";
   return 2;
 }
 
@@ -344,6 +375,13 @@ int main(int argc, char** argv) {
       o.seconds = std::chrono::milliseconds{std::lround(std::stod(argv[++i]) * 1000)};
     else if (arg == "--rounds" && i + 1 < argc)
       o.rounds = std::max(1, std::stoi(argv[++i]));
+    else if (arg == "--scheduler-threads" && i + 1 < argc)
+      o.runtime.scheduler_threads = static_cast<std::size_t>(std::stoul(argv[++i]));
+    else if (arg == "--scheduler" && i + 1 < argc && argv[i + 1] == std::string{"caf_polling"}) {
+      o.runtime.scheduler = scheduler_profile::caf_polling;
+      ++i;
+    } else if (arg == "--peer" && i + 1 < argc)
+      o.peers.emplace_back(argv[++i]);
     else if (arg == "--runs" && i + 1 < argc)
       o.runs = std::max(1, std::stoi(argv[++i]));
     else
