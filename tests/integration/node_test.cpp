@@ -429,7 +429,7 @@ TEST_CASE("PATCH applies a hot change and a rolling driver change without failin
   done = true;
   load.join();
   CHECK_MESSAGE(failures.empty(), failures.size() << " failed, the first: " << failures.front());
-  CHECK(ok > 10);
+  CHECK(ok >= 10); // 5 before the change and 5 after it, at least
   auto p = h.pool("work");
   CHECK(p["config"]["driver_config"]["script"]["exec_pattern"] == "+");
   CHECK(p["stats"]["failed"] == 0);
