@@ -6,17 +6,19 @@
 // goes away is killed, so a failing test never leaks a process.
 
 #include <arpa/inet.h>
+#include <atomic>
 #include <cerrno>
-#include <cstring>
-#include <fcntl.h>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <httplib.h>
 #include <iterator>
+#include <mutex>
 #include <netinet/in.h>
 #include <optional>
 #include <spawn.h>
@@ -28,7 +30,6 @@
 #include <unistd.h>
 #include <vector>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 extern char** environ;
@@ -209,7 +210,7 @@ public:
       ::close(out[0]);
       throw std::runtime_error("posix_spawn " + argv_s[0] + ": " + std::strerror(rc));
     }
-    reader_ = std::thread{[fd = out[0], path = log_path_] {
+    reader_ = std::thread{[this, fd = out[0], path = log_path_] {
       std::ofstream log(path, std::ios::app);
       char buf[4096];
       for (ssize_t n; (n = ::read(fd, buf, sizeof(buf))) != 0;) {
@@ -222,6 +223,7 @@ public:
         changes().bump();
       }
       ::close(fd);
+      output_ended_ = true;
       changes().bump(); // the end of its output: it exited
     }};
   }
@@ -269,6 +271,10 @@ public:
   /// child still runs after `within`.
   std::optional<int> wait_exit(std::chrono::milliseconds within = std::chrono::seconds(20)) {
     eventually([&] { return !running(); }, within);
+    // Its last lines may still be in the pipe: the log has them once the reader is
+    // at the end (bounded: a process it left behind may hold the pipe open).
+    if (exit_code_)
+      eventually([&] { return output_ended_.load(); }, std::chrono::seconds(5));
     return exit_code_;
   }
 
@@ -276,16 +282,16 @@ public:
   /// `within` passed first.
   bool wait_ready(int port, std::chrono::milliseconds within = std::chrono::seconds(15)) {
     return eventually(
-      [&] {
-        if (!running())
-          return true;
-        httplib::Client cli("127.0.0.1", port);
-        cli.set_connection_timeout(std::chrono::milliseconds(200));
-        cli.set_read_timeout(std::chrono::seconds(2));
-        auto res = cli.Get("/readyz");
-        return res && res->status == 200;
-      },
-      within) &&
+             [&] {
+               if (!running())
+                 return true;
+               httplib::Client cli("127.0.0.1", port);
+               cli.set_connection_timeout(std::chrono::milliseconds(200));
+               cli.set_read_timeout(std::chrono::seconds(2));
+               auto res = cli.Get("/readyz");
+               return res && res->status == 200;
+             },
+             within) &&
            running();
   }
 
@@ -304,6 +310,7 @@ private:
   std::thread reader_;
   pid_t pid_ = -1;
   std::optional<int> exit_code_;
+  std::atomic<bool> output_ended_{false};
 };
 
 } // namespace custodian::test
