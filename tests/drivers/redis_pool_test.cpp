@@ -3,13 +3,16 @@
 // state a holder leaves behind reset before the next one, and failed
 // connections replaced, never handed out again.
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include <doctest/doctest.h>
 
 #include "runtime/config.hpp"
+#include "runtime/event_json.hpp"
 #include "runtime/pool_from_json.hpp"
 #include "tests/drivers/redis_test_support.hpp"
 
@@ -142,8 +145,16 @@ TEST_CASE("redis: a pooled command past its deadline times out and its connectio
 
 TEST_CASE("redis: a wrong password reaches the acquirer as WRONGPASS within the connect timeout") {
   redis_server srv;
-  ::setenv("CUSTODIAN_REDIS_TEST_WRONG", "wrong-password", 1);
-  runtime rt;
+  const std::string wrong = "wrong-password-value";
+  ::setenv("CUSTODIAN_REDIS_TEST_WRONG", wrong.c_str(), 1);
+  std::mutex mtx;
+  std::vector<std::string> events; // as the node's event log writes them
+  runtime rt;                      // after them: its last events reach them
+  rt.on_events(event_filter{}, [&](const event_batch& batch) {
+    std::lock_guard<std::mutex> guard{mtx};
+    for (const auto& ev : batch.events)
+      events.push_back(to_json_line(ev));
+  });
   auto cfg = redis_pool("cache", srv, 1, 2, {{"password_env", "CUSTODIAN_REDIS_TEST_WRONG"}});
   cfg.acquire_timeout = 10s;
   cfg.resource.init.backoff.base = 100ms;
@@ -153,7 +164,7 @@ TEST_CASE("redis: a wrong password reaches the acquirer as WRONGPASS within the 
   std::string message;
   auto took = time_of([&] { lease_error_of([&] { rt.acquire("cache", 10s); }, &message); });
   CHECK(message.find("WRONGPASS") != std::string::npos);
-  CHECK(message.find("wrong-password") == std::string::npos);
+  CHECK(message.find(wrong) == std::string::npos);
   CHECK(message.find(srv.password()) == std::string::npos);
   CHECK(took < 5s); // the 1 s connect, not the 10 s acquire timeout
 
@@ -174,6 +185,19 @@ TEST_CASE("redis: a wrong password reaches the acquirer as WRONGPASS within the 
   CHECK(acquires > 10);
   CHECK(logins <= 10);
   CHECK(srv.connected_clients() == 0);
+
+  // The events tell the server's reason, and hold neither password.
+  CHECK(eventually([&] {
+    std::lock_guard<std::mutex> guard{mtx};
+    return std::any_of(events.begin(), events.end(), [](const std::string& line) {
+      return line.find("WRONGPASS") != std::string::npos;
+    });
+  }));
+  std::lock_guard<std::mutex> guard{mtx};
+  for (const auto& line : events) {
+    CHECK(line.find(wrong) == std::string::npos);
+    CHECK(line.find(srv.password()) == std::string::npos);
+  }
 }
 
 TEST_CASE("redis: CLIENT KILL on pooled connections: the next exec fails broken and the pool "

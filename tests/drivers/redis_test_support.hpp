@@ -58,7 +58,8 @@ inline json reply_of(drivers::connection& conn, const json& command, drivers::mi
 }
 
 /// A pool on `srv` with bounds short enough for tests: 1 s connects, 1 s calls,
-/// probes every 200 ms, creation retried from 20 ms up to 500 ms.
+/// probes every 200 ms, creation retried from 20 ms up to 500 ms, idle resources
+/// above min_idle closed after 1 s.
 inline pool_config redis_pool(const std::string& name, redis_server& srv, uint32_t min_idle,
                               uint32_t max_size, const json& extra = json::object()) {
   pool_config c;
@@ -67,6 +68,7 @@ inline pool_config redis_pool(const std::string& name, redis_server& srv, uint32
   c.min_idle = min_idle;
   c.max_size = max_size;
   c.acquire_timeout = 2s;
+  c.idle_timeout = 1s; // back to min_idle soon after a burst
   c.resource.init.timeout = 1s;
   c.resource.init.backoff.base = 20ms;
   c.resource.init.backoff.max = 500ms;
@@ -88,6 +90,19 @@ inline pool_stats stats_of(runtime& rt, const std::string& pool) {
     .receive([&](pool_stats& s) { result = std::move(s); },
              [&](caf::error& err) { FAIL("stats failed: " << describe(err)); });
   return result;
+}
+
+/// Gives the pool a new config, as PATCH does (a new driver rolls in one resource
+/// at a time).
+inline void configure(runtime& rt, const std::string& pool, pool_config cfg) {
+  caf::scoped_actor self{rt.system()};
+  bool applied = false;
+  self
+    ->request(rt.pool(pool), redis_bound, configure_atom::value,
+              std::make_shared<const pool_config>(std::move(cfg)))
+    .receive([&](caf::ok_atom) { applied = true; },
+             [&](caf::error& err) { FAIL("configure failed: " << describe(err)); });
+  CHECK(applied);
 }
 
 /// Whether the server comes to see exactly `n` clients (the admin left out) within `within`.
