@@ -13,7 +13,9 @@
 // --rounds (default 3 s in all), the paths interleaved so that the VM's drift
 // spreads over all of them. One line per path and thread count:
 //   peer=bare|custodian|custodian-native workload=W threads=N ops_per_sec=N
-//   p50_us=N p99_us=N [ratio_to_bare=R] errors=N
+//   p50_us=N p99_us=N [ratio_to_bare=R] cpu_us_per_op=N errors=N
+// cpu_us_per_op is the CPU this process (client threads and the runtime's, not
+// the server) spent per operation: what the pooled path costs, whatever the load.
 //
 // usage: driver-bench [--workload pg-select1|redis-ping|pg-recovery]... [--threads N]...
 //                     [--seconds S] [--rounds R] [--runs N (pg-recovery's restarts)]
@@ -31,6 +33,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
@@ -73,7 +76,17 @@ struct path {
   std::function<bool(int)> op;
   samples measured;
   std::size_t errors = 0;
+  /// CPU seconds this process (client threads and the runtime's) spent measuring.
+  double cpu_s = 0;
 };
+
+/// CPU time of every thread of this process so far (the servers are others).
+double process_cpu_s() {
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  auto seconds = [](timeval t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
+  return seconds(ru.ru_utime) + seconds(ru.ru_stime);
+}
 
 /// `op(thread)` on `n` threads at once for `d`, every call timed.
 samples run_threads(int n, clock_type::duration d, const std::function<bool(int)>& op,
@@ -121,7 +134,9 @@ void compare(const std::string& workload, int n, std::vector<path>& paths, const
   auto slice = o.seconds / o.rounds;
   for (int r = 0; r < o.rounds; ++r)
     for (auto& p : paths) {
+      auto cpu0 = process_cpu_s();
       auto s = run_threads(n, slice, p.op, p.errors);
+      p.cpu_s += process_cpu_s() - cpu0;
       p.measured.elapsed += s.elapsed;
       p.measured.ns.insert(p.measured.ns.end(), s.ns.begin(), s.ns.end());
     }
@@ -133,10 +148,11 @@ void compare(const std::string& workload, int n, std::vector<path>& paths, const
     char ratio[32] = "";
     if (&p != &paths.front() && paths.front().peer == "bare")
       std::snprintf(ratio, sizeof ratio, " ratio_to_bare=%.2f", ops / bare);
+    auto cpu_us_per_op = p.cpu_s * 1e6 / double(std::max<std::size_t>(1, p.measured.ns.size()));
     std::printf("peer=%s workload=%s threads=%d ops_per_sec=%.0f p50_us=%lld p99_us=%lld%s "
-                "errors=%zu\n",
+                "cpu_us_per_op=%.1f errors=%zu\n",
                 p.peer.c_str(), workload.c_str(), n, ops, static_cast<long long>(p50),
-                static_cast<long long>(p99), ratio, p.errors);
+                static_cast<long long>(p99), ratio, cpu_us_per_op, p.errors);
     std::fflush(stdout);
   }
 }
