@@ -86,8 +86,12 @@ void outage_and_recovery(Stop stop) {
     },
     10s));
 
-  srv.start();
-  CHECK(pool_settles_at(rt, "cache", 2));
+  auto recovery = time_of([&] {
+    srv.start();
+    CHECK(pool_settles_at(rt, "cache", 2));
+  });
+  MESSAGE("back to min_idle within "
+          << recovery.count() << " ms of spawning redis-server (its readiness poll included)");
   CHECK(clients_become(srv, 2)); // none leaked: exactly min_idle
   CHECK(try_once(rt, 2s).ok);
   rt.shutdown();
