@@ -7,6 +7,9 @@ custodian_driver_tests(postgres
   drivers/postgres_fault_test.cpp)
 # tests/support/node_process.hpp (free_port, eventually) includes cpp-httplib.
 target_link_libraries(custodian-postgres-tests PRIVATE PkgConfig::HTTPLIB)
+# A test reads conf/postgres.json from the source tree.
+target_compile_definitions(custodian-postgres-tests PRIVATE
+  CUSTODIAN_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 # The example application (examples/pg_app.cpp), run by a test against a real server.
 if(TARGET pg_app)
   add_dependencies(custodian-postgres-tests pg_app)

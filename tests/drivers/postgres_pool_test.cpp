@@ -12,6 +12,8 @@
 
 #include <doctest/doctest.h>
 
+#include "runtime/config.hpp"
+#include "runtime/pool_from_json.hpp"
 #include "tests/drivers/postgres_test_support.hpp"
 
 using namespace custodian;
@@ -222,6 +224,33 @@ TEST_CASE("postgres: the native handle serves the holder, and the session is res
   CHECK(stats_of(rt, "orders").reset_on_return >= 1);
   rt.shutdown();
   CHECK(backends_become(server, "orders", 0));
+}
+
+TEST_CASE("postgres: conf/postgres.json is a valid node config whose pool runs on a real server") {
+  auto loaded =
+    load_node_config(CUSTODIAN_SOURCE_DIR "/conf/postgres.json", drivers::builtin_drivers());
+  REQUIRE_MESSAGE(loaded.problems.empty(),
+                  (loaded.problems.empty() ? "" : to_string(loaded.problems.front())));
+  auto pool = loaded.config->pools.at(0);
+  CHECK(pool["driver"] == "postgres");
+  CHECK(pool["driver_config"]["password_env"] == "PGPASSWORD");
+  // The same pool on a test server, built from its JSON as the node builds it.
+  pg_server server;
+  ::setenv("CUSTODIAN_TEST_PG_PASSWORD", server.password().c_str(), 1);
+  pool["driver_config"].update({{"port", server.port()},
+                                {"dbname", pg_server::database},
+                                {"user", pg_server::role},
+                                {"password_env", "CUSTODIAN_TEST_PG_PASSWORD"}});
+  runtime rt;
+  rt.add_pool(make_pool_config(pool, drivers::builtin_drivers()));
+  CHECK(backends_become(server, "custodian-app-db", 2));
+  {
+    auto lease = rt.acquire("app-db", 5s);
+    CHECK(lease.exec(json{{"sql", "SHOW statement_timeout"}}, 2s)["rows"][0][0] == "30s");
+  }
+  rt.shutdown();
+  ::unsetenv("CUSTODIAN_TEST_PG_PASSWORD");
+  CHECK(backends_become(server, "custodian-app-db", 0));
 }
 
 #ifdef CUSTODIAN_PG_APP

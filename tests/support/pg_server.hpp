@@ -49,7 +49,8 @@ inline std::string bin_dir() {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/usr/lib/postgresql", ec)) {
     auto name = entry.path().filename().string();
-    if (std::filesystem::exists(entry.path() / "bin" / "postgres") &&
+    bool version = !name.empty() && name.find_first_not_of("0123456789") == std::string::npos;
+    if (version && std::filesystem::exists(entry.path() / "bin" / "postgres") &&
         (best.empty() || std::stoi(name) > std::stoi(best)))
       best = name;
   }
@@ -197,38 +198,34 @@ public:
     if (::mkdtemp(pattern.data()) == nullptr)
       throw std::runtime_error("mkdtemp failed: " + std::string{std::strerror(errno)});
     root_ = pattern;
-    ::chmod(root_.c_str(), 0755);
-    auto from = pg_detail::template_data_dir();
-    pg_detail::give_to_server_user(root_);
-    pg_detail::run_as_server_user({"/bin/cp", "-a", from, data_dir()}, root_ + "/setup.log",
-                                  std::chrono::seconds{60});
-    configure();
-    write_file(password_file(), password_ + "\n");
-    start();
-    admin_query("CREATE ROLE " + std::string{role} + " LOGIN PASSWORD '" + password_ + "'");
-    admin_query("CREATE DATABASE " + std::string{database} + " OWNER " + role);
+    try {
+      ::chmod(root_.c_str(), 0755);
+      auto from = pg_detail::template_data_dir();
+      pg_detail::give_to_server_user(root_);
+      pg_detail::run_as_server_user({"/bin/cp", "-a", from, data_dir()}, root_ + "/setup.log",
+                                    std::chrono::seconds{60});
+      configure();
+      write_file(password_file(), password_ + "\n");
+      start();
+      admin_query("CREATE ROLE " + std::string{role} + " LOGIN PASSWORD '" + password_ + "'");
+      admin_query("CREATE DATABASE " + std::string{database} + " OWNER " + role);
+    } catch (...) {
+      clean_up();
+      throw;
+    }
   }
 
-  ~pg_server() {
-    try {
-      if (running_)
-        stop_immediate();
-    } catch (const std::exception&) {
-      // scripts/stop-test-servers.sh stops what is left
-    }
-    std::error_code ignored;
-    std::filesystem::remove_all(root_, ignored);
-  }
+  ~pg_server() { clean_up(); }
 
   pg_server(const pg_server&) = delete;
   pg_server& operator=(const pg_server&) = delete;
 
   /// Starts the server and waits (bounded) until it accepts connections.
   void start() {
+    running_ = true; // a start that fails half way is stopped too
     pg_detail::run_as_server_user(
       {bin_ + "/pg_ctl", "start", "-D", data_dir(), "-l", log_path(), "-w", "-t", "60", "-s"},
       root_ + "/pg_ctl.log", std::chrono::seconds{90});
-    running_ = true;
   }
 
   /// pg_ctl stop -m immediate: every backend dies at once, nothing is flushed.
@@ -269,7 +266,8 @@ public:
                    nullptr, nullptr, 0)};
     auto status = PQresultStatus(r.get());
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK)
-      throw std::runtime_error(sql + ": " + PQresultErrorMessage(r.get()));
+      // Not the SQL: it may set a password.
+      throw std::runtime_error("admin query failed: " + std::string{PQresultErrorMessage(r.get())});
     std::vector<std::vector<std::string>> rows;
     for (int t = 0; t < PQntuples(r.get()); ++t) {
       rows.emplace_back();
@@ -324,6 +322,17 @@ public:
   }
 
 private:
+  void clean_up() {
+    try {
+      if (running_)
+        stop_immediate();
+    } catch (const std::exception&) {
+      // scripts/stop-test-servers.sh stops what is left
+    }
+    std::error_code ignored;
+    std::filesystem::remove_all(root_, ignored);
+  }
+
   void configure() {
     auto conf = data_dir() + "/postgresql.conf";
     write_file(conf, read_file(conf) +
