@@ -93,6 +93,7 @@ public:
   connection& operator=(const connection&) = delete;
 
   /// Health probe: connectivity (its latency), then the driver's own stages.
+  /// While the native handle is lent, passes without touching the connection.
   driver_result<probe_result> ping(millis timeout);
   /// Runs one driver-specific request.
   driver_result<nlohmann::json> exec(const nlohmann::json& request, millis timeout);
@@ -118,8 +119,19 @@ public:
   /// connection of one driver (the pool's figures); null when not counted.
   void count_into(std::shared_ptr<call_metrics> metrics) { metrics_ = std::move(metrics); }
 
+  /// Whether the driver's native handle is out with a lease holder (see
+  /// `lend_native`).
+  bool native_lent() const noexcept { return native_lent_.load(); }
+
 protected:
   connection() = default;
+
+  /// A driver's `native()` calls this when it hands its client library's handle
+  /// to a lease holder, who uses it on its own thread: from then on a ping does
+  /// not touch the connection (it would race the holder; client handles are not
+  /// shared between threads) and reports nothing, and the connection needs a
+  /// reset before the next holder. A successful reset takes the handle back.
+  void lend_native() noexcept { native_lent_.store(true); }
 
   /// Non-blocking liveness (see `alive`); true by default.
   virtual bool do_alive();
@@ -143,6 +155,7 @@ private:
 
   std::mutex mtx_; // serialises the calls on this connection
   std::atomic<bool> open_{true};
+  std::atomic<bool> native_lent_{false};
   std::shared_ptr<call_metrics> metrics_;
 };
 

@@ -3,7 +3,6 @@
 pkg_check_modules(LIBCURL REQUIRED IMPORTED_TARGET libcurl)
 target_sources(custodian_drivers PRIVATE
   ${PROJECT_SOURCE_DIR}/drivers/http/address_policy.cpp
-  ${PROJECT_SOURCE_DIR}/drivers/http/body_codec.cpp
   ${PROJECT_SOURCE_DIR}/drivers/http/http_request.cpp
   ${PROJECT_SOURCE_DIR}/drivers/http/http_response.cpp
   ${PROJECT_SOURCE_DIR}/drivers/http/http_settings.cpp

@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "drivers/http/body_codec.hpp"
+#include "drivers/text_codec.hpp"
 
 namespace custodian::drivers {
 
@@ -58,7 +58,7 @@ long budget_ms(millis timeout, millis cap) {
 std::string excerpt(const std::string& body, const std::string& token) {
   // Scrubbed whole first: a cut could leave part of the token.
   auto text = http::scrub(body, token).substr(0, 200);
-  bool utf8 = http::is_utf8(text);
+  bool utf8 = is_utf8(text);
   for (auto& c : text)
     if (static_cast<unsigned char>(c) < 0x20 || (!utf8 && static_cast<unsigned char>(c) >= 0x80))
       c = ' ';
@@ -120,7 +120,7 @@ void http_connection::release_handle() {
 }
 
 CURL* http_connection::native() {
-  native_used_ = true;
+  lend_native();
   return handle_;
 }
 
@@ -327,11 +327,6 @@ driver_status http_connection::check_health(millis timeout) {
 }
 
 driver_status http_connection::do_ping(millis timeout) {
-  // The holder of native() may be using the handle on its own thread right now:
-  // curl handles are not shared between threads. It is checked once it is back
-  // and reset.
-  if (native_used_)
-    return done{};
   return check_health(timeout);
 }
 
@@ -352,7 +347,6 @@ driver_status http_connection::do_reset(millis) {
   release_handle();
   handle_ = fresh;
   ++counts_->connections_opened;
-  native_used_ = false;
   configure(settings_->timeout);
   return done{};
 }
@@ -360,10 +354,6 @@ driver_status http_connection::do_reset(millis) {
 driver_status http_connection::do_close(millis) {
   release_handle();
   return done{};
-}
-
-bool http_connection::do_needs_reset() {
-  return native_used_;
 }
 
 http_driver::http_driver(http_settings settings)

@@ -51,15 +51,12 @@ public:
   CURL* native();
 
 protected:
-  /// GET health_path; passes without a request while native() is out (the
-  /// holder's thread owns the handle until it is reset).
+  /// GET health_path (not while native() is out: see connection::lend_native).
   driver_status do_ping(millis timeout) override;
   driver_result<nlohmann::json> do_exec(const nlohmann::json& request, millis timeout) override;
   /// A fresh easy handle: no option, cookie or connection of a holder survives.
   driver_status do_reset(millis timeout) override;
   driver_status do_close(millis timeout) override;
-  /// True once `native()` was handed out: the holder may have changed the handle.
-  bool do_needs_reset() override;
 
 private:
   friend class http_driver;
@@ -84,7 +81,6 @@ private:
   std::shared_ptr<const http_settings> settings_;
   std::shared_ptr<counters> counts_;
   CURL* handle_ = nullptr;
-  std::atomic<bool> native_used_{false};
   // State of the request in flight, written by the callbacks.
   std::string body_;
   bool body_too_large_ = false;

@@ -4,7 +4,7 @@
 #include <cctype>
 
 #include "drivers/config_schema.hpp"
-#include "drivers/http/body_codec.hpp"
+#include "drivers/text_codec.hpp"
 
 namespace custodian::drivers::http {
 

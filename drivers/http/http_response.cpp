@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "drivers/http/body_codec.hpp"
+#include "drivers/text_codec.hpp"
 
 namespace custodian::drivers::http {
 

@@ -28,8 +28,13 @@ public:
 
   /// The client, for the holder of a lease, on its thread while it holds the
   /// lease. Its own commands wait at most the URI's socketTimeoutMS (libmongoc's
-  /// default: 5 minutes) where the driver's calls wait their own timeout.
-  mongoc_client_t* native() noexcept { return client_; }
+  /// default: 5 minutes) where the driver's calls wait their own timeout. A
+  /// client is not shared between threads: pings leave it alone until the pool
+  /// has it back (connection::lend_native).
+  mongoc_client_t* native() noexcept {
+    lend_native();
+    return client_;
+  }
 
 protected:
   /// No stream's peer has hung up (a server restart, an idle connection killed).

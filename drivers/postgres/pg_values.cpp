@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <utility>
 
+#include "drivers/text_codec.hpp"
+
 namespace custodian::drivers::pg {
 
 namespace {
@@ -131,7 +133,7 @@ json field_value(Oid type, std::string_view text) {
   }
   case type_oid::bytea:
     if (auto bytes = bytea_bytes(text))
-      return base64(*bytes);
+      return encode_base64(*bytes);
     return std::string{text};
   case type_oid::timestamp:
     return timestamp_text(text, false);
@@ -175,30 +177,6 @@ std::string type_name(Oid type) {
     if (oid == type)
       return name;
   return std::to_string(type);
-}
-
-std::string base64(std::string_view bytes) {
-  static constexpr char alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < bytes.size(); i += 3) {
-    uint32_t n = uint32_t(uint8_t(bytes[i])) << 16 | uint32_t(uint8_t(bytes[i + 1])) << 8 |
-                 uint32_t(uint8_t(bytes[i + 2]));
-    for (int shift : {18, 12, 6, 0})
-      out.push_back(alphabet[(n >> shift) & 63]);
-  }
-  if (auto left = bytes.size() - i; left > 0) {
-    uint32_t n = uint32_t(uint8_t(bytes[i])) << 16;
-    if (left == 2)
-      n |= uint32_t(uint8_t(bytes[i + 1])) << 8;
-    out.push_back(alphabet[(n >> 18) & 63]);
-    out.push_back(alphabet[(n >> 12) & 63]);
-    out.push_back(left == 2 ? alphabet[(n >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
 }
 
 } // namespace custodian::drivers::pg

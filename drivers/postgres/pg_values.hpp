@@ -56,7 +56,4 @@ nlohmann::json field_value(Oid type, std::string_view text);
 /// decimal.
 std::string type_name(Oid type);
 
-/// Standard base64 with padding.
-std::string base64(std::string_view bytes);
-
 } // namespace custodian::drivers::pg

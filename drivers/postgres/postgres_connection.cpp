@@ -115,7 +115,7 @@ postgres_connection::open(pgconn_handle conn, bool require_primary, const deadli
 }
 
 PGconn* postgres_connection::native() {
-  native_used_ = true;
+  lend_native();
   return conn_.get();
 }
 
@@ -178,7 +178,7 @@ bool postgres_connection::do_alive() {
 }
 
 bool postgres_connection::do_needs_reset() {
-  return native_used_ || session_changed_ || PQtransactionStatus(conn_.get()) != PQTRANS_IDLE;
+  return session_changed_ || PQtransactionStatus(conn_.get()) != PQTRANS_IDLE;
 }
 
 driver_status postgres_connection::do_ping(millis timeout) {
@@ -265,7 +265,6 @@ driver_status postgres_connection::do_reset(millis timeout) {
   while (PGnotify* n = PQnotifies(conn))
     PQfreemem(n);
   session_changed_ = false;
-  native_used_ = false;
   return done{};
 }
 

@@ -4,7 +4,6 @@
 // alive() and needs_reset() look at libpq's state and the socket without a
 // round trip.
 
-#include <atomic>
 #include <libpq-fe.h>
 #include <memory>
 #include <optional>
@@ -31,9 +30,9 @@ public:
   /// The libpq connection, for the holder of a lease: valid on the holder's
   /// thread while it holds the lease (never after). It is in non-blocking mode
   /// (PQexec and PQexecParams still wait for their answer, without a bound of
-  /// Custodian's). Using it marks the session for a reset (ROLLBACK if needed,
-  /// then DISCARD ALL) when the lease comes back; `lease.fail(reason)` reports a
-  /// connection the holder found broken.
+  /// Custodian's). Pings leave it alone while it is out, and using it marks the
+  /// session for a reset (ROLLBACK if needed, then DISCARD ALL) when the lease
+  /// comes back; `lease.fail(reason)` reports a connection the holder found broken.
   PGconn* native();
 
   /// Use `open`.
@@ -67,8 +66,6 @@ private:
   std::optional<driver_error> goodbye_;
   /// The holder left session state behind through exec (SET, PREPARE, LISTEN, ...).
   bool session_changed_ = false;
-  /// The holder had the native handle: anything may have changed.
-  std::atomic<bool> native_used_{false};
 };
 
 } // namespace custodian::drivers

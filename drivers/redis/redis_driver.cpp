@@ -60,7 +60,7 @@ redis_connection::redis_connection(context_ptr ctx, std::shared_ptr<const redis_
       session_(settings_->db) {}
 
 redisContext* redis_connection::native() {
-  native_used_ = true;
+  lend_native();
   if (!blocking_.exchange(true))
     set_blocking(ctx_.get(), true, native_timeout_);
   return ctx_.get();
@@ -163,7 +163,7 @@ bool redis_connection::do_alive() {
 }
 
 bool redis_connection::do_needs_reset() {
-  return native_used_ || session_.dirty() || has_leftovers(ctx_.get());
+  return session_.dirty() || has_leftovers(ctx_.get());
 }
 
 driver_status redis_connection::do_ping(millis timeout) {
@@ -213,7 +213,6 @@ driver_status redis_connection::do_reset(millis timeout) {
   if (auto res = pipeline(commands, settings_->password.describe(), until, budget); !res)
     return res;
   session_.clear();
-  native_used_ = false;
   return done{};
 }
 

@@ -68,7 +68,6 @@ private:
   session_state session_;
   bool failed_ = false;
   std::string failed_why_;
-  std::atomic<bool> native_used_{false};
   std::atomic<bool> blocking_{false};
 };
 

@@ -19,14 +19,8 @@ namespace custodian::drivers {
 
 nlohmann::json reply_to_json(const redisReply& reply);
 
-/// Whether `bytes` is well-formed UTF-8 (no overlongs, no surrogates).
-bool valid_utf8(std::string_view bytes);
-
 /// `bytes` if it is valid UTF-8, else with every non-ASCII byte as '?': a server's
 /// status or error text that may quote a request's bytes, made safe for JSON.
 std::string safe_text(std::string_view bytes);
-
-/// Standard base64 with padding.
-std::string base64(std::string_view bytes);
 
 } // namespace custodian::drivers

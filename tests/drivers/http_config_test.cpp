@@ -8,7 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include "drivers/driver_catalog.hpp"
-#include "drivers/http/body_codec.hpp"
 #include "drivers/http/http_driver.hpp"
 #include "drivers/http/http_request.hpp"
 
@@ -157,23 +156,4 @@ TEST_CASE("http: headers merge by name whatever their case") {
   auto merged =
     http::merge_headers({{"Accept", "a"}, {"X-One", "1"}}, {{"accept", "b"}, {"X-Two", "2"}});
   CHECK(merged == http::header_list{{"Accept", "b"}, {"X-One", "1"}, {"X-Two", "2"}});
-}
-
-TEST_CASE("http: the body codec round-trips base64 and tells UTF-8 from other bytes") {
-  for (std::string bytes : {std::string{}, std::string{"f"}, std::string{"fo"}, std::string{"foo"},
-                            std::string{"foob"}, std::string("\0\xff\x10", 3)}) {
-    auto encoded = http::encode_base64(bytes);
-    CHECK(encoded.size() % 4 == 0);
-    CHECK(http::decode_base64(encoded) == bytes);
-  }
-  CHECK(http::encode_base64("foobar") == "Zm9vYmFy");
-  CHECK(http::encode_base64("fooba") == "Zm9vYmE=");
-  for (const char* bad : {"Zm9", "Zm9v!mFy", "Zm==Zm9v", "=m9v", "Z==="})
-    CHECK_FALSE(http::decode_base64(bad));
-
-  CHECK(http::is_utf8("plain"));
-  CHECK(http::is_utf8("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80"));
-  for (const char* bad :
-       {"\xff", "\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"})
-    CHECK_FALSE(http::is_utf8(bad));
 }

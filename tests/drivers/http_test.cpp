@@ -11,8 +11,8 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
-#include "drivers/http/body_codec.hpp"
 #include "drivers/http/http_driver.hpp"
+#include "drivers/text_codec.hpp"
 #include "tests/drivers/http_test_server.hpp"
 #include "tests/support/node_process.hpp"
 
@@ -108,7 +108,7 @@ TEST_CASE("http: exec sends method, path, query, headers and body, and returns t
   auto raw = exec(*c, {{"method", "PATCH"},
                        {"path", "/echo"},
                        {"headers", {{"Content-Type", "application/x-thing"}}},
-                       {"body_base64", http::encode_base64("bytes")}});
+                       {"body_base64", encode_base64("bytes")}});
   CHECK(raw["body"]["method"] == "PATCH");
   CHECK(raw["body"]["body"] == "bytes");
   CHECK(raw["body"]["headers"]["Content-Type"] == "application/x-thing");
@@ -134,7 +134,7 @@ TEST_CASE("http: bodies come back parsed when JSON, as text when UTF-8, else as 
   CHECK(exec(*c, {{"path", "/bytes/3"}})["body"] == "xxx");
   auto binary = exec(*c, {{"path", "/binary"}});
   CHECK_FALSE(binary.contains("body"));
-  auto bytes = http::decode_base64(binary["body_base64"].get<std::string>());
+  auto bytes = decode_base64(binary["body_base64"].get<std::string>());
   REQUIRE(bytes);
   REQUIRE(bytes->size() == 256);
   CHECK(static_cast<unsigned char>((*bytes)[255]) == 255);

@@ -141,20 +141,6 @@ TEST_CASE("redis: replies convert to typed JSON") {
   CHECK(reply_of("-ERR bad \xff\r\n") == json{{"error", "ERR bad ?"}});
 }
 
-TEST_CASE("redis: UTF-8 validation and base64") {
-  CHECK(valid_utf8("plain ascii"));
-  CHECK(valid_utf8("\xe2\x82\xac \xf0\x9f\x98\x80"));
-  CHECK_FALSE(valid_utf8("\xc0\xaf"));         // overlong
-  CHECK_FALSE(valid_utf8("\xed\xa0\x80"));     // a surrogate
-  CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80")); // past U+10FFFF
-  CHECK_FALSE(valid_utf8("\xe2\x82"));         // cut short
-  CHECK(base64("") == "");
-  CHECK(base64("f") == "Zg==");
-  CHECK(base64("fo") == "Zm8=");
-  CHECK(base64("foo") == "Zm9v");
-  CHECK(base64("foobar") == "Zm9vYmFy");
-}
-
 TEST_CASE("redis: exec requests are command arrays of strings and numbers") {
   auto argv = command_of(json{{"command", {"SET", "k", 42, 1.5, "v w"}}});
   REQUIRE(argv);

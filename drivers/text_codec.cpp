@@ -1,9 +1,9 @@
-#include "drivers/http/body_codec.hpp"
+#include "drivers/text_codec.hpp"
 
 #include <array>
 #include <cstdint>
 
-namespace custodian::drivers::http {
+namespace custodian::drivers {
 
 bool is_utf8(std::string_view bytes) {
   std::size_t i = 0;
@@ -95,4 +95,4 @@ std::optional<std::string> decode_base64(std::string_view text) {
   return out;
 }
 
-} // namespace custodian::drivers::http
+} // namespace custodian::drivers

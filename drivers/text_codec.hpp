@@ -1,12 +1,12 @@
 #pragma once
-// How the http driver carries bodies in JSON: text when it is UTF-8 (JSON strings
-// must be), base64 otherwise.
+// How drivers carry bytes in JSON: as text when they are UTF-8 (JSON strings must
+// be), as base64 otherwise (a response body, a binary reply, a bytea value).
 
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace custodian::drivers::http {
+namespace custodian::drivers {
 
 /// Whether `bytes` is well-formed UTF-8 (no overlong forms, no surrogates).
 bool is_utf8(std::string_view bytes);
@@ -18,4 +18,4 @@ std::string encode_base64(std::string_view bytes);
 /// `text` is not base64.
 std::optional<std::string> decode_base64(std::string_view text);
 
-} // namespace custodian::drivers::http
+} // namespace custodian::drivers
