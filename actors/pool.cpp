@@ -1024,6 +1024,8 @@ void back_in_line(self_ptr self, uint64_t slot_id, slot_state from) {
   i->second.last_good = now;
   st.idle.push_back(slot_id);
   serve_waiters(self);
+  if (st.cfg.idle_timeout.count() > 0)
+    arm_sweep(self); // the sweep may have found nothing idle and stopped
   review_standing(self);
 }
 

@@ -1,11 +1,11 @@
 // The node's config: every rule, every problem collected with its path, the
 // canonical defaults (the same as the structs'), the driver catalog, redaction.
 
-#include <doctest/doctest.h>
-
 #include <algorithm>
 #include <string>
 #include <vector>
+
+#include <doctest/doctest.h>
 
 #include "drivers/secrets.hpp"
 #include "drivers/sim/sim_driver.hpp"
@@ -104,8 +104,7 @@ TEST_CASE("config: every problem is collected, each with its path") {
   CHECK(p.size() == 7);
   check_all(p, {"node.admin.port: must be ≤ 65535",
                 "logging.level: must be one of: trace, debug, info, warn, error, critical, off",
-                "pools[0].min_idle: must be ≥ 0",
-                "pools[0].max_size: must be ≥ 1",
+                "pools[0].min_idle: must be ≥ 0", "pools[0].max_size: must be ≥ 1",
                 "pools[0].health.healthy_threshold: must be ≥ 1",
                 "pools[0].health.unhealthy_threshold: must be ≥ 1",
                 "pools[1].lifo: must be true or false"});
@@ -141,11 +140,12 @@ TEST_CASE("config: shares and percentages stay in their ranges") {
 }
 
 TEST_CASE("config: cross-field rules name both fields") {
-  auto p = pool_problems(pool({{"min_idle", 4},
-                               {"max_size", 2},
-                               {"init", {{"backoff", {{"base_ms", 500}, {"max_ms", 100}}}}},
-                               {"quarantine", {{"base_ejection_ms", 9000}, {"max_ejection_ms", 10}}},
-                               {"autoscale", {{"low_watermark", 0.5}, {"high_watermark", 0.5}}}}));
+  auto p =
+    pool_problems(pool({{"min_idle", 4},
+                        {"max_size", 2},
+                        {"init", {{"backoff", {{"base_ms", 500}, {"max_ms", 100}}}}},
+                        {"quarantine", {{"base_ejection_ms", 9000}, {"max_ejection_ms", 10}}},
+                        {"autoscale", {{"low_watermark", 0.5}, {"high_watermark", 0.5}}}}));
   CHECK(p.size() == 4);
   check_all(p, {"pools[0].max_size: must be ≥ min_idle (4)",
                 "pools[0].init.backoff.max_ms: must be ≥ base_ms (500)",
@@ -187,14 +187,15 @@ TEST_CASE("config: pool names are required, valid and unique") {
 
 TEST_CASE("config: an unknown driver lists the known ones and driver problems have full paths") {
   CHECK(has(pool_problems(pool({{"driver", "simm"}})),
-            "pools[0].driver: unknown driver \"simm\" (known: sim)"));
+            "pools[0].driver: unknown driver \"simm\" (known: http, kafka, mongodb, postgres, "
+            "process, redis, sim)"));
   CHECK(has(pool_problems(json{{"name", "a"}}), "pools[0].driver: required"));
   CHECK(has(pool_problems(pool({{"driver_config", {{"script", {{"ping_pattern", "+x"}}}}}})),
             "pools[0].driver_config.script.ping_pattern: must contain only '+' and '-'"));
   CHECK(has(pool_problems(pool({{"driver_config", {{"scrpt", {}}}}})),
             "pools[0].driver_config.scrpt: unknown key"));
-  CHECK(has(pool_problems(pool({{"driver_config", 5}})),
-            "pools[0].driver_config: must be an object"));
+  CHECK(
+    has(pool_problems(pool({{"driver_config", 5}})), "pools[0].driver_config: must be an object"));
 }
 
 TEST_CASE("config: depends_on names pools of the same config, without self or cycles") {
@@ -205,8 +206,7 @@ TEST_CASE("config: depends_on names pools of the same config, without self or cy
                 "pools[0].depends_on[2].pool: duplicate of depends_on[0]",
                 "pools[1].depends_on[0].kind: must be one of: hard, soft",
                 "pools[1].depends_on[1].pool: no pool named \"nope\" in this config",
-                "pools[1].depends_on[2].pool: required",
-                "pools: dependency cycle: a -> b -> a"});
+                "pools[1].depends_on[2].pool: required", "pools: dependency cycle: a -> b -> a"});
   CHECK(problems_of(R"({"pools": [{"name": "a", "driver": "sim"},
     {"name": "b", "driver": "sim", "depends_on": [{"pool": "a", "kind": "soft"}]}]})")
           .empty());
@@ -228,8 +228,9 @@ TEST_CASE("config: store, logging and admin settings are checked") {
                 "logging.format: must be one of: text, json"});
   CHECK(has(problems_of(R"({"node": {"admin": {"bind": "0.0.0.0"}}})"),
             "node.admin.bind: a bind beyond loopback needs a token (set node.admin.token_env)"));
-  CHECK(problems_of(R"({"node": {"admin": {"bind": "::1"}}, "store": {"kind": "memory", "path": ""}})")
-          .empty());
+  CHECK(
+    problems_of(R"({"node": {"admin": {"bind": "::1"}}, "store": {"kind": "memory", "path": ""}})")
+      .empty());
   CHECK(problems_of(R"({"node": {"admin": {"bind": "localhost"}}})").empty());
 }
 
@@ -237,7 +238,7 @@ TEST_CASE("config: invalid JSON, a non-object root and non-array pools are one p
   auto p = problems_of(R"({"pools": [)");
   REQUIRE(p.size() == 1);
   CHECK(p[0] == "invalid JSON at byte 12: parse error at line 1, column 12: syntax error while "
-               "parsing value - unexpected end of input; expected '[', '{', or a literal");
+                "parsing value - unexpected end of input; expected '[', '{', or a literal");
   auto empty = problems_of("");
   REQUIRE(empty.size() == 1);
   CHECK(empty[0].starts_with("invalid JSON at byte 1: "));
@@ -251,7 +252,8 @@ TEST_CASE("config: health and quarantine are off unless present and present ones
   auto off = canonical_pool_config(pool({{"quarantine", nullptr}}));
   CHECK(off["health"].is_null());
   CHECK(off["quarantine"].is_null());
-  auto on = canonical_pool_config(pool({{"health", json::object()}, {"quarantine", {{"max_attempts", 2}}}}));
+  auto on = canonical_pool_config(
+    pool({{"health", json::object()}, {"quarantine", {{"max_attempts", 2}}}}));
   CHECK(on["health"]["interval_ms"] == 10'000);
   CHECK(on["health"]["on_acquire"] == false);
   CHECK(on["quarantine"]["max_attempts"] == 2);
@@ -280,7 +282,8 @@ TEST_CASE("config: canonical pools have every key, validate again and are stable
 
 TEST_CASE("config: a lone pool's problems have paths without a prefix") {
   CHECK(texts(validate_pool_config(json{{"name", "a"}, {"driver", "sim"}, {"max_size", 0}}, "",
-                                   catalog())) == std::vector<std::string>{"max_size: must be ≥ 1"});
+                                   catalog())) ==
+        std::vector<std::string>{"max_size: must be ≥ 1"});
   CHECK(texts(validate_pool_config(json::array(), "", catalog())) ==
         std::vector<std::string>{"must be an object"});
   CHECK(texts(validate_pool_config(json::array(), "pools[3]", catalog())) ==
@@ -404,8 +407,9 @@ TEST_CASE("config: make_pool_config fills every field from the JSON") {
 TEST_CASE("config: an unreadable file is one problem naming the file and the reason") {
   auto result = load_node_config("/nonexistent/custodian.json", catalog());
   CHECK_FALSE(result.config);
-  CHECK(texts(result.problems) == std::vector<std::string>{
-                                    "cannot read /nonexistent/custodian.json: No such file or directory"});
+  CHECK(
+    texts(result.problems) ==
+    std::vector<std::string>{"cannot read /nonexistent/custodian.json: No such file or directory"});
   auto dir = load_node_config("/", catalog());
   REQUIRE(dir.problems.size() == 1);
   CHECK(dir.problems[0].message == "cannot read /: Is a directory");
@@ -413,7 +417,8 @@ TEST_CASE("config: an unreadable file is one problem naming the file and the rea
 
 TEST_CASE("config: the driver catalog finds, lists, validates and makes drivers") {
   auto c = drivers::builtin_drivers();
-  CHECK(c.names() == std::vector<std::string>{"http", "kafka", "mongodb", "postgres", "process", "redis", "sim"});
+  CHECK(c.names() == std::vector<std::string>{"http", "kafka", "mongodb", "postgres", "process",
+                                              "redis", "sim"});
   CHECK(c.find("nosuch") == nullptr);
   auto sim = c.find("sim");
   REQUIRE(sim);
@@ -425,7 +430,8 @@ TEST_CASE("config: the driver catalog finds, lists, validates and makes drivers"
   CHECK(sim->make(json::object())->name() == "sim");
   c.add("other", {[](const json&) { return std::vector<problem>{}; },
                   [](const json&) { return std::make_shared<drivers::sim_driver>(); }});
-  CHECK(c.names() == std::vector<std::string>{"other", "sim"});
+  CHECK(c.names() == std::vector<std::string>{"http", "kafka", "mongodb", "other", "postgres",
+                                              "process", "redis", "sim"});
 }
 
 TEST_CASE("config: secrets are redacted at any depth, env variable names are kept") {
@@ -433,15 +439,19 @@ TEST_CASE("config: secrets are redacted at any depth, env variable names are kep
     "nested": [{"api_key": "k", "apikey": "k", "db_password": "p", "CLIENT_SECRET": "s",
                 "auth_token": "t", "private_key": "pk", "passwd": "p", "credentials": ["c"],
                 "secret": 1, "ssh_key": "k", "password_env": "PGPASSWORD", "token_env": "T",
-                "keys": 3, "tokens": 2, "user": "u"}]})");
+                "keys": 3, "tokens": 2, "user": "u", "sasl.password": "p", "ssl.key.pem": "k",
+                "ssl-key-password": "p", "password_file": "/run/pg", "ssl.key.location": "/k"}]})");
   auto out = drivers::redact_secrets(in);
   CHECK(out["host"] == "db");
   CHECK(out["password"] == "<redacted>");
   CHECK(out["Token"] == "<redacted>");
   const auto& n = out["nested"][0];
-  for (auto key : {"api_key", "apikey", "db_password", "CLIENT_SECRET", "auth_token",
-                   "private_key", "passwd", "credentials", "secret", "ssh_key"})
+  for (auto key :
+       {"api_key", "apikey", "db_password", "CLIENT_SECRET", "auth_token", "private_key", "passwd",
+        "credentials", "secret", "ssh_key", "sasl.password", "ssl.key.pem", "ssl-key-password"})
     CHECK_MESSAGE(n[key] == "<redacted>", key);
+  CHECK(n["password_file"] == "/run/pg");
+  CHECK(n["ssl.key.location"] == "/k");
   CHECK(n["password_env"] == "PGPASSWORD");
   CHECK(n["token_env"] == "T");
   CHECK(n["keys"] == 3);

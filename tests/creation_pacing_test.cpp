@@ -63,7 +63,7 @@ TEST_CASE(
   CHECK(p.failures_in_row() == 4);
 }
 
-TEST_CASE("creation pacing: a success ends the outage; the last error stays for reports") {
+TEST_CASE("creation pacing: a success ends the outage and the last error stays for reports") {
   creation_pacing p{policy};
   p.failed(t0, "auth", false, 0.0);
   p.failed(t0, "auth", false, 0.0);
