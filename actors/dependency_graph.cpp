@@ -124,7 +124,7 @@ std::string dependency_graph::explain(const std::string& pool,
         through(d.kind, upstream.is) != a.is)
       continue;
     // The root cause itself is unhealthy or degraded; a pool between is unavailable.
-    auto how = upstream.root_cause != d.pool ? to_string(upstream.is)
+    auto how = upstream.root_cause != d.pool                     ? to_string(upstream.is)
                : upstream.is == availability::level::unavailable ? std::string{"unhealthy"}
                                                                  : std::string{"degraded"};
     return to_string(d.kind) + " dependency " + d.pool + " is " + how +

@@ -96,17 +96,15 @@ void probe(self_ptr self, const std::string& id) {
   auto& w = self->state.resources.at(id);
   w.probing = true;
   self->request(w.handle, caf::timespan{self->state.cfg.timeout}, ping_atom::value)
-    .then(
-      [self, id, key = w.key](const ping_result& r) {
-        record(self, id, key, true, r.latency_us, {}, r.degraded);
-      },
-      [self, id, key = w.key](caf::error& err) {
-        // Leased, initializing or in a call: not a failure of the resource.
-        if (busy(err))
-          record(self, id, key, std::nullopt, 0, {});
-        else
-          record(self, id, key, false, 0, describe(err));
-      });
+    .then([self, id, key = w.key](
+            const ping_result& r) { record(self, id, key, true, r.latency_us, {}, r.degraded); },
+          [self, id, key = w.key](caf::error& err) {
+            // Leased, initializing or in a call: not a failure of the resource.
+            if (busy(err))
+              record(self, id, key, std::nullopt, 0, {});
+            else
+              record(self, id, key, false, 0, describe(err));
+          });
 }
 
 void on_probe_timer(self_ptr self) {

@@ -23,7 +23,8 @@ bool health_tracker::record(bool passed, std::chrono::microseconds latency,
   ++passes_;
   failures_ = 0;
   // An unhealthy resource must prove itself; any other is judged by this pass.
-  if (status_ == health_status::unhealthy && passes_ < std::max<uint32_t>(policy_.healthy_threshold, 1))
+  if (status_ == health_status::unhealthy &&
+      passes_ < std::max<uint32_t>(policy_.healthy_threshold, 1))
     return false;
   auto slow = policy_.degraded_latency.count() > 0 && latency > policy_.degraded_latency;
   status_ = slow || degraded_by_driver ? health_status::degraded : health_status::healthy;

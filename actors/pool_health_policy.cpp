@@ -8,8 +8,8 @@ pool_health judge_pool_health(const pool_health_facts& facts, double unhealthy_s
   auto working = facts.resources - facts.unhealthy;
   if (facts.creations_failing && working == 0)
     return pool_health::unhealthy;
-  if (facts.unhealthy > 0 &&
-      static_cast<double>(facts.unhealthy) >= unhealthy_share * static_cast<double>(facts.resources))
+  if (facts.unhealthy > 0 && static_cast<double>(facts.unhealthy) >=
+                               unhealthy_share * static_cast<double>(facts.resources))
     return pool_health::unhealthy;
   if (facts.unhealthy > 0 || facts.degraded > 0)
     return pool_health::degraded;

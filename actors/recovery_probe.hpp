@@ -22,8 +22,8 @@ void probe_recovery(Self* self, const resource_actor& handle, caf::timespan boun
     .then(
       [self, handle, bound, done, failed](const resource_status& status) mutable {
         if (status.state == lifecycle_state::failed && !status.recoverable)
-          done(make_error(errc::driver_error, "resource " + status.id +
-                                                " failed for good: " + status.last_error));
+          done(make_error(errc::driver_error,
+                          "resource " + status.id + " failed for good: " + status.last_error));
         else if (status.state == lifecycle_state::failed)
           self->request(handle, bound, initialize_atom::value)
             .then([done](lifecycle_state) mutable { done(caf::error{}); }, failed);

@@ -188,10 +188,9 @@ caf::result<std::vector<pool_actor>> add(self_ptr self, const pool_configs& batc
     self->monitor(handle);
     // Asked before its start (messages between two actors keep their order), so
     // the registry hears of every change from then on.
-    self->request(handle, caf::infinite, watch_atom::value,
-                  caf::actor_cast<pool_watcher_actor>(self))
-      .then([self](const pool_report& report) { on_report(self, report); },
-            [](caf::error&) {});
+    self
+      ->request(handle, caf::infinite, watch_atom::value, caf::actor_cast<pool_watcher_actor>(self))
+      .then([self](const pool_report& report) { on_report(self, report); }, [](caf::error&) {});
     st.pools[c.name].handle = handle;
     handles.push_back(std::move(handle));
   }
@@ -262,8 +261,7 @@ void forget(self_ptr self, const std::string& name) {
     drain_next(self); // the registry's drain may have waited for this one
 }
 
-caf::result<bool> remove(self_ptr self, const std::string& name, bool force,
-                         caf::timespan within) {
+caf::result<bool> remove(self_ptr self, const std::string& name, bool force, caf::timespan within) {
   auto& st = self->state;
   auto i = st.pools.find(name);
   if (i == st.pools.end())
@@ -343,7 +341,8 @@ void drain_next(self_ptr self) {
           drain_next(self);
         });
   }
-  if (std::all_of(st.pools.begin(), st.pools.end(), [](const auto& p) { return p.second.done(); })) {
+  if (std::all_of(st.pools.begin(), st.pools.end(),
+                  [](const auto& p) { return p.second.done(); })) {
     auto run = std::move(*st.drain);
     st.drain.reset();
     run.promise.deliver(std::move(run.report));

@@ -1,8 +1,8 @@
 #include "actors/root_supervisor.hpp"
 
 #include <algorithm>
-#include <memory>
 #include <chrono>
+#include <memory>
 #include <vector>
 
 #include <caf/all.hpp>

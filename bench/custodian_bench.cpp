@@ -9,26 +9,27 @@
 
 #include <algorithm>
 #include <atomic>
-#include <fstream>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <iostream>
 #include <memory>
+#include <sched.h>
 #include <string>
 #include <sys/resource.h>
-#include <sched.h>
 #include <thread>
 #include <vector>
 
 #include <caf/all.hpp>
 
-#include "bench/report.hpp"
 #include "drivers/sim/sim_driver.hpp"
 #include "runtime/runtime.hpp"
+
+#include "bench/report.hpp"
 
 using namespace custodian;
 using namespace custodian::bench;
@@ -104,8 +105,9 @@ samples caf_roundtrip(caf::actor_system& sys, std::size_t n = 300'000) {
 /// one-way message to one trivial actor.
 samples caf_contended(caf::actor_system& sys, std::size_t each) {
   using back_atom = caf::atom_constant<caf::atom("back")>;
-  auto server = sys.spawn(
-    []() -> caf::behavior { return {[](int x) { return x; }, [](back_atom, int) {}}; });
+  auto server = sys.spawn([]() -> caf::behavior {
+    return {[](int x) { return x; }, [](back_atom, int) {}};
+  });
   auto s = contended(sys, each, [server](caf::event_based_actor* self, auto next) {
     self->request(server, caf::infinite, 1).then([=](int x) {
       self->send(server, back_atom::value, x);
@@ -310,9 +312,7 @@ samples facade_clients(runtime& rt, const std::string& pool, int clients, int to
 void w1_blocking(runtime& rt) {
   constexpr std::size_t pairs = 300'000;
   warm_pool(rt, "w1b", 16);
-  auto round = [&](std::size_t k) {
-    return facade_clients(rt, "w1b", 1, static_cast<int>(k), {});
-  };
+  auto round = [&](std::size_t k) { return facade_clients(rt, "w1b", 1, static_cast<int>(k), {}); };
   round(100'000);
   report_against_caf("W1-blocking", against_caf(rt.system(), pairs, round), pairs);
 }
@@ -329,7 +329,8 @@ void w3(runtime& rt) {
   auto after = stats_of(rt, pool);
   auto max_us = *std::max_element(s.ns.begin(), s.ns.end()) / 1'000;
   char extra[160];
-  std::snprintf(extra, sizeof(extra), " max_us=%lld ideal_wait_us=1500 timeouts=%llu in_use_after=%llu",
+  std::snprintf(extra, sizeof(extra),
+                " max_us=%lld ideal_wait_us=1500 timeouts=%llu in_use_after=%llu",
                 static_cast<long long>(max_us),
                 static_cast<unsigned long long>(after.timeouts - before.timeouts),
                 static_cast<unsigned long long>(after.in_use));

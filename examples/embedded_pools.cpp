@@ -28,8 +28,8 @@ void say(const std::string& text) {
   std::cerr << "# " << text << std::endl;
 }
 
-pool_config pool_named(std::string name, std::shared_ptr<drivers::driver> driver,
-                       uint32_t min_idle, uint32_t max_size) {
+pool_config pool_named(std::string name, std::shared_ptr<drivers::driver> driver, uint32_t min_idle,
+                       uint32_t max_size) {
   pool_config c;
   c.name = std::move(name);
   c.driver = std::move(driver);
@@ -116,9 +116,8 @@ int main() {
   print_stats(rt, cache);
 
   auto report = rt.shutdown();
-  say("shutdown: " + std::to_string(report.drained) + " drained, " +
-      std::to_string(report.forced) + " forced; orders opens " +
-      std::to_string(orders_driver->counters().opens) + ", closes " +
+  say("shutdown: " + std::to_string(report.drained) + " drained, " + std::to_string(report.forced) +
+      " forced; orders opens " + std::to_string(orders_driver->counters().opens) + ", closes " +
       std::to_string(orders_driver->counters().closes) + "; cache opens " +
       std::to_string(cache_driver->counters().opens) + ", closes " +
       std::to_string(cache_driver->counters().closes));

@@ -2,13 +2,14 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <httplib.h>
 #include <map>
 #include <mutex>
 #include <set>
@@ -19,7 +20,6 @@
 #include <utility>
 #include <vector>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "runtime/dashboard_files.hpp"
@@ -45,8 +45,8 @@ bool constant_time_equal(const std::string& presented, const std::string& expect
   // nothing about the expected token or how much of it matched.
   unsigned diff = presented.size() == expected.size() ? 0 : 1;
   for (std::size_t i = 0; i < presented.size(); ++i)
-    diff |= static_cast<unsigned char>(presented[i])
-            ^ static_cast<unsigned char>(expected[i % expected.size()]);
+    diff |= static_cast<unsigned char>(presented[i]) ^
+            static_cast<unsigned char>(expected[i % expected.size()]);
   return diff == 0;
 }
 
@@ -86,12 +86,18 @@ api_error bad_request(const std::string& message, const std::string& path) {
 /// The error httplib answers by itself (bad request line, header too long, ...).
 api_error error_of(int status) {
   switch (status) {
-    case 400: return api_error(status, "bad_request", "malformed request");
-    case 404: return api_error(status, "not_found", "no such endpoint");
-    case 413: return api_error(status, "payload_too_large", "request body too large");
-    case 414: return api_error(status, "uri_too_long", "request target too long");
-    case 416: return api_error(status, "range_not_satisfiable", "bad Range header");
-    default: return api_error(status, status >= 500 ? "internal" : "error", "request failed");
+  case 400:
+    return api_error(status, "bad_request", "malformed request");
+  case 404:
+    return api_error(status, "not_found", "no such endpoint");
+  case 413:
+    return api_error(status, "payload_too_large", "request body too large");
+  case 414:
+    return api_error(status, "uri_too_long", "request target too long");
+  case 416:
+    return api_error(status, "range_not_satisfiable", "bad Range header");
+  default:
+    return api_error(status, status >= 500 ? "internal" : "error", "request failed");
   }
 }
 
@@ -145,8 +151,8 @@ std::string content_type_of(std::string_view name) {
 }
 
 std::string requester_of(const httplib::Request& req) {
-  auto addr = req.remote_addr.find(':') == std::string::npos ? req.remote_addr
-                                                              : "[" + req.remote_addr + "]";
+  auto addr =
+    req.remote_addr.find(':') == std::string::npos ? req.remote_addr : "[" + req.remote_addr + "]";
   auto who = "api " + addr + ":" + std::to_string(req.remote_port);
   auto agent = req.get_header_value("User-Agent");
   if (agent.substr(0, agent.find_first_of("/ ")) == "custodianctl")
@@ -179,7 +185,7 @@ struct event_stream {
   std::mutex mutex;
   std::condition_variable wake;
   std::deque<std::string> pending;
-  bool closed = false; // the server stops, or the client fell too far behind
+  bool closed = false;              // the server stops, or the client fell too far behind
   std::unique_ptr<event_feed> feed; // last: stops before the rest goes
 };
 
@@ -227,8 +233,8 @@ struct admin_server::impl {
 
   impl(node_api& n, admin_server_config cfg) : node(n), config(std::move(cfg)) {
     if (config.token.empty() && !is_loopback(config.bind))
-      throw std::invalid_argument("admin.bind " + config.bind
-                                  + " is not loopback: set admin.token_env");
+      throw std::invalid_argument("admin.bind " + config.bind +
+                                  " is not loopback: set admin.token_env");
     add_routes();
     configure();
     bind();
@@ -251,17 +257,18 @@ struct admin_server::impl {
       int yes = 1;
       setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     });
-    http.set_default_headers({{"X-Content-Type-Options", "nosniff"},
-                              {"Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'"},
-                              {"Referrer-Policy", "no-referrer"}});
+    http.set_default_headers(
+      {{"X-Content-Type-Options", "nosniff"},
+       {"Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'"},
+       {"Referrer-Policy", "no-referrer"}});
     http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       if (res.body.empty() && !res.content_provider_)
         send_error(res, error_of(res.status));
     });
-    http.set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                                  std::exception_ptr) {
-      send_error(res, api_error(500, "internal", "internal error"));
-    });
+    http.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        send_error(res, api_error(500, "internal", "internal error"));
+      });
     auto plain = [this](const httplib::Request& req, httplib::Response& res) {
       dispatch(req, res, nullptr);
     };
@@ -281,8 +288,8 @@ struct admin_server::impl {
                                  : (http.bind_to_port(config.bind, config.port) ? config.port : -1);
     if (bound <= 0) {
       std::string reason = errno ? std::strerror(errno) : "cannot resolve or bind the address";
-      throw std::invalid_argument("admin.bind " + config.bind + ":" + std::to_string(config.port)
-                                  + ": cannot listen: " + reason);
+      throw std::invalid_argument("admin.bind " + config.bind + ":" + std::to_string(config.port) +
+                                  ": cannot listen: " + reason);
     }
     port = static_cast<uint16_t>(bound);
   }
@@ -337,8 +344,8 @@ struct admin_server::impl {
       if (allowed.empty())
         throw api_error(404, "not_found", "no such endpoint: " + req.method + " " + req.path);
       res.set_header("Allow", allowed);
-      throw api_error(405, "method_not_allowed", req.method + " is not allowed here; allowed: "
-                                                   + allowed);
+      throw api_error(405, "method_not_allowed",
+                      req.method + " is not allowed here; allowed: " + allowed);
     } catch (const api_error& err) {
       if (err.status() == 401)
         res.set_header("WWW-Authenticate", "Bearer");
@@ -380,8 +387,8 @@ struct admin_server::impl {
     });
     if (too_large || res.status == 413)
       throw api_error(413, "payload_too_large",
-                      "request body is larger than " + std::to_string(config.max_body_bytes)
-                        + " bytes");
+                      "request body is larger than " + std::to_string(config.max_body_bytes) +
+                        " bytes");
     if (!ok)
       throw bad_request("cannot read the request body", "body");
     return body;
@@ -409,16 +416,15 @@ struct admin_server::impl {
   }
 
   void authorize(const route& r, const httplib::Request& req) const {
-    bool needed = !config.token.empty()
-                  && (r.method != "GET" || (r.api && config.protect_reads));
+    bool needed = !config.token.empty() && (r.method != "GET" || (r.api && config.protect_reads));
     if (!needed)
       return;
     auto header = req.get_header_value("Authorization");
     constexpr std::string_view scheme = "Bearer ";
-    bool ok = header.size() > scheme.size()
-              && std::equal(scheme.begin(), scheme.end(), header.begin(),
-                            [](char a, char b) { return std::tolower(a) == std::tolower(b); })
-              && constant_time_equal(header.substr(scheme.size()), config.token);
+    bool ok = header.size() > scheme.size() &&
+              std::equal(scheme.begin(), scheme.end(), header.begin(),
+                         [](char a, char b) { return std::tolower(a) == std::tolower(b); }) &&
+              constant_time_equal(header.substr(scheme.size()), config.token);
     if (!ok)
       throw api_error(401, "unauthorized", "a valid bearer token is required");
   }
@@ -463,8 +469,8 @@ struct admin_server::impl {
     auto optional = body_kind::optional_object;
     add_json("GET", v1, none, [this](c) { return node.status(); });
     add_json("GET", v1 + "/pools", none, [this](c) { return node.pools(); });
-    add_json("POST", v1 + "/pools", object,
-             [this](c x) { return node.create_pool(x.body, x.who); }, 201);
+    add_json(
+      "POST", v1 + "/pools", object, [this](c x) { return node.create_pool(x.body, x.who); }, 201);
     add_json("GET", v1 + "/pools/{name}", none,
              [this](c x) { return node.pool(x.params["name"]); });
     add_json("PATCH", v1 + "/pools/{name}", object,
@@ -486,7 +492,8 @@ struct admin_server::impl {
         return node.resource_action(x.params["id"], action, x.body, x.who);
       });
     add_json("GET", v1 + "/events", none, [this](c x) {
-      auto since = x.req.has_param("since") ? parse_u64(x.req.get_param_value("since"), "since") : 0;
+      auto since =
+        x.req.has_param("since") ? parse_u64(x.req.get_param_value("since"), "since") : 0;
       auto limit = x.req.has_param("limit") ? parse_u64(x.req.get_param_value("limit"), "limit")
                                             : default_events_limit;
       if (limit < 1 || limit > max_events_limit)
@@ -497,8 +504,7 @@ struct admin_server::impl {
         [this](c x, httplib::Response& res) { open_stream(x.req, res); });
     add_json("POST", v1 + "/config/reload", none, [this](c x) { return node.reload(x.who); });
     add_json("GET", v1 + "/backup", none, [this](c) { return node.backup(); });
-    add_json("POST", v1 + "/restore", object,
-             [this](c x) { return node.restore(x.body, x.who); });
+    add_json("POST", v1 + "/restore", object, [this](c x) { return node.restore(x.body, x.who); });
   }
 
   // --- event stream ---------------------------------------------------------
@@ -577,7 +583,7 @@ struct admin_server::impl {
 };
 
 admin_server::admin_server(node_api& node, admin_server_config config)
-  : impl_(std::make_unique<impl>(node, std::move(config))) {}
+    : impl_(std::make_unique<impl>(node, std::move(config))) {}
 
 admin_server::~admin_server() {
   stop();

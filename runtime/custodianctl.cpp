@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <httplib.h>
 #include <iostream>
 #include <iterator>
 #include <map>
@@ -13,7 +14,6 @@
 #include <string>
 #include <vector>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "runtime/ctl_table.hpp"
@@ -25,7 +25,8 @@ using custodian::ctl::cell;
 using custodian::ctl::object_table;
 using custodian::ctl::table;
 
-constexpr const char* usage_text = R"(usage: custodianctl [--url URL] [--token T] [--json] COMMAND [ARGS]
+constexpr const char* usage_text =
+  R"(usage: custodianctl [--url URL] [--token T] [--json] COMMAND [ARGS]
 
 commands:
   status                                 node, pools, drift and event counters
@@ -80,9 +81,9 @@ struct options {
 
 // Flags and whether they take a value.
 const std::map<std::string, bool> known_flags = {
-  {"--url", true},    {"--token", true},      {"--json", false},    {"--force", false},
+  {"--url", true},      {"--token", true},    {"--json", false},      {"--force", false},
   {"--min-idle", true}, {"--max-size", true}, {"--timeout-ms", true}, {"--reason", true},
-  {"--since", true},  {"--limit", true},      {"--follow", false},  {"--help", false},
+  {"--since", true},    {"--limit", true},    {"--follow", false},    {"--help", false},
 };
 
 options parse_args(int argc, char** argv) {
@@ -214,14 +215,14 @@ private:
   [[noreturn]] static void refused(int status, const std::string& body) {
     auto parsed = json::parse(body, nullptr, false);
     if (!parsed.is_object() || !parsed.contains("error") || !parsed["error"].is_object())
-      throw exit_with{1, "error: http_" + std::to_string(status) + ": "
-                           + body.substr(0, body.find('\n'))};
+      throw exit_with{1, "error: http_" + std::to_string(status) + ": " +
+                           body.substr(0, body.find('\n'))};
     const auto& error = parsed["error"];
-    std::string message = "error: " + cell(error.value("code", json("error"))) + ": "
-                          + cell(error.value("message", json("")));
+    std::string message = "error: " + cell(error.value("code", json("error"))) + ": " +
+                          cell(error.value("message", json("")));
     for (const auto& problem : error.value("problems", json::array()))
-      message += "\n  " + cell(problem.value("path", json())) + ": "
-                 + cell(problem.value("message", json()));
+      message += "\n  " + cell(problem.value("path", json())) + ": " +
+                 cell(problem.value("message", json()));
     throw exit_with{1, message};
   }
 
@@ -265,8 +266,8 @@ void print_fields(const json& object, const std::vector<std::string>& keys) {
 
 std::string event_line(const json& ev) {
   auto field = [&](const char* key) { return cell(ev.value(key, json())); };
-  return field("seq") + " " + field("ts") + " " + field("kind") + " " + field("pool") + " "
-         + field("resource") + " " + field("from") + " -> " + field("to");
+  return field("seq") + " " + field("ts") + " " + field("kind") + " " + field("pool") + " " +
+         field("resource") + " " + field("from") + " -> " + field("to");
 }
 
 void print_pool(const json& p) {
@@ -321,75 +322,81 @@ std::map<std::string, command> commands() {
   using args = const std::vector<std::string>&;
   std::map<std::string, command> c;
   c["status"] = {0, 0, {}, [](api& a, const options& o, args) {
-    show(o, a.get("/api/v1"), [](const json& s) {
-      print_fields(s, {"node", "version", "uptime_s", "ready"});
-      auto events = s.value("events", json::object());
-      std::cout << "events    last_seq " << cell(events.value("last_seq", json())) << ", dropped "
-                << cell(events.value("dropped", json())) << "\n\n";
-      print_pools(s.value("pools", json::array()));
-      for (const auto& d : s.value("drift", json::array()))
-        std::cout << "drift: " << cell(d.value("pool", json())) << ": "
-                  << cell(d.value("message", json())) << "\n";
-    });
-  }};
+                   show(o, a.get("/api/v1"), [](const json& s) {
+                     print_fields(s, {"node", "version", "uptime_s", "ready"});
+                     auto events = s.value("events", json::object());
+                     std::cout << "events    last_seq " << cell(events.value("last_seq", json()))
+                               << ", dropped " << cell(events.value("dropped", json())) << "\n\n";
+                     print_pools(s.value("pools", json::array()));
+                     for (const auto& d : s.value("drift", json::array()))
+                       std::cout << "drift: " << cell(d.value("pool", json())) << ": "
+                                 << cell(d.value("message", json())) << "\n";
+                   });
+                 }};
   c["pools"] = {0, 0, {}, [](api& a, const options& o, args) {
-    show(o, a.get("/api/v1/pools"), [](const json& b) { print_pools(b.value("pools", json())); });
-  }};
+                  show(o, a.get("/api/v1/pools"),
+                       [](const json& b) { print_pools(b.value("pools", json())); });
+                }};
   c["pool"] = {1, 1, {}, [](api& a, const options& o, args x) {
-    show(o, a.get("/api/v1/pools/" + x[0]), print_pool);
-  }};
+                 show(o, a.get("/api/v1/pools/" + x[0]), print_pool);
+               }};
   c["create"] = {1, 1, {}, [](api& a, const options& o, args x) {
-    auto config = parse_json(read_input(x[0]), x[0]);
-    show(o, a.post("/api/v1/pools", config), [](const json& p) {
-      std::cout << "created pool " << cell(p.value("name", json())) << "\n";
-    });
-  }};
+                   auto config = parse_json(read_input(x[0]), x[0]);
+                   show(o, a.post("/api/v1/pools", config), [](const json& p) {
+                     std::cout << "created pool " << cell(p.value("name", json())) << "\n";
+                   });
+                 }};
   c["update"] = {2, 2, {}, [](api& a, const options& o, args x) {
-    auto patch = parse_json(read_input(x[1]), x[1]);
-    show(o, a.patch("/api/v1/pools/" + x[0], patch), [&](const json& r) {
-      std::cout << "updated pool " << x[0] << ": version " << cell(r.value("version", json()))
-                << ", applied " << cell(r.value("applied", json())) << ", changed "
-                << cell(r.value("changed", json())) << "\n";
-    });
-  }};
+                   auto patch = parse_json(read_input(x[1]), x[1]);
+                   show(o, a.patch("/api/v1/pools/" + x[0], patch), [&](const json& r) {
+                     std::cout << "updated pool " << x[0] << ": version "
+                               << cell(r.value("version", json())) << ", applied "
+                               << cell(r.value("applied", json())) << ", changed "
+                               << cell(r.value("changed", json())) << "\n";
+                   });
+                 }};
   c["delete"] = {1, 1, {"--force"}, [](api& a, const options& o, args x) {
-    auto path = "/api/v1/pools/" + x[0] + (o.flags.count("--force") ? "?force=true" : "");
-    show(o, a.del(path), [&](const json& r) {
-      std::cout << "deleted pool " << x[0]
-                << (r.value("forced", false) ? " (forced)"
-                    : r.value("drained", false) ? " (drained)" : "")
-                << "\n";
-    });
-  }};
+                   auto path =
+                     "/api/v1/pools/" + x[0] + (o.flags.count("--force") ? "?force=true" : "");
+                   show(o, a.del(path), [&](const json& r) {
+                     std::cout << "deleted pool " << x[0]
+                               << (r.value("forced", false)    ? " (forced)"
+                                   : r.value("drained", false) ? " (drained)"
+                                                               : "")
+                               << "\n";
+                   });
+                 }};
   for (const char* action : {"drain", "suspend", "resume"})
     c[action] = {1, 1, {}, [action](api& a, const options& o, args x) {
-      show(o, a.post("/api/v1/pools/" + x[0] + "/" + action),
-           [](const json& p) { print_pools(json::array({p})); });
-    }};
+                   show(o, a.post("/api/v1/pools/" + x[0] + "/" + action),
+                        [](const json& p) { print_pools(json::array({p})); });
+                 }};
   c["resize"] = {1, 1, {"--min-idle", "--max-size"}, [](api& a, const options& o, args x) {
-    json body = json::object();
-    for (const auto& [flag, key] : {std::pair{"--min-idle", "min_idle"},
-                                    std::pair{"--max-size", "max_size"}})
-      if (o.flags.count(flag))
-        body[key] = number_flag(o, flag);
-    if (body.empty())
-      usage_error("resize needs --min-idle N or --max-size N");
-    show(o, a.post("/api/v1/pools/" + x[0] + "/resize", body),
-         [](const json& p) { print_pools(json::array({p})); });
-  }};
-  c["exec"] = {2, 2, {"--timeout-ms"}, [](api& a, const options& o, args x) {
-    json body{{"request", parse_json(x[1], "REQUEST_JSON")}};
-    if (o.flags.count("--timeout-ms"))
-      body["timeout_ms"] = number_flag(o, "--timeout-ms");
-    show(o, a.post("/api/v1/pools/" + x[0] + "/exec", body), [](const json& r) {
-      std::cout << "resource " << cell(r.value("resource", json())) << "\n"
-                << r.value("response", json()).dump(2, ' ', false, json::error_handler_t::replace)
-                << "\n";
-    });
-  }};
+                   json body = json::object();
+                   for (const auto& [flag, key] :
+                        {std::pair{"--min-idle", "min_idle"}, std::pair{"--max-size", "max_size"}})
+                     if (o.flags.count(flag))
+                       body[key] = number_flag(o, flag);
+                   if (body.empty())
+                     usage_error("resize needs --min-idle N or --max-size N");
+                   show(o, a.post("/api/v1/pools/" + x[0] + "/resize", body),
+                        [](const json& p) { print_pools(json::array({p})); });
+                 }};
+  c["exec"] = {
+    2, 2, {"--timeout-ms"}, [](api& a, const options& o, args x) {
+      json body{{"request", parse_json(x[1], "REQUEST_JSON")}};
+      if (o.flags.count("--timeout-ms"))
+        body["timeout_ms"] = number_flag(o, "--timeout-ms");
+      show(o, a.post("/api/v1/pools/" + x[0] + "/exec", body), [](const json& r) {
+        std::cout << "resource " << cell(r.value("resource", json())) << "\n"
+                  << r.value("response", json()).dump(2, ' ', false, json::error_handler_t::replace)
+                  << "\n";
+      });
+    }};
   for (const char* action : {"quarantine", "release", "maintain"})
-    c[action] = {1, 1, action == std::string("quarantine") ? std::set<std::string>{"--reason"}
-                                                          : std::set<std::string>{},
+    c[action] = {1, 1,
+                 action == std::string("quarantine") ? std::set<std::string>{"--reason"}
+                                                     : std::set<std::string>{},
                  [action](api& a, const options& o, args x) {
                    json body = json::object();
                    if (o.flags.count("--reason"))
@@ -400,61 +407,66 @@ std::map<std::string, command> commands() {
                                     << cell(r.value("pool", json())) << "): " << action << " ok\n";
                         });
                  }};
-  c["events"] = {0, 0, {"--since", "--limit", "--follow"}, [](api& a, const options& o, args) {
-    if (o.flags.count("--follow")) {
-      // From now on, unless told where to start.
-      auto since = o.flags.count("--since")
-                     ? number_flag(o, "--since")
-                     : a.get("/api/v1").value("events", json::object()).value("last_seq", 0ull);
-      a.follow("/api/v1/events/stream?since=" + std::to_string(since),
-               [&](const std::string& line) {
-                 auto ev = json::parse(line, nullptr, false);
-                 std::cout << (o.json || !ev.is_object() ? line : event_line(ev)) << std::endl;
-               });
-      return;
-    }
-    std::string query = "?since=" + std::to_string(o.flags.count("--since")
-                                                    ? number_flag(o, "--since") : 0);
-    if (o.flags.count("--limit"))
-      query += "&limit=" + std::to_string(number_flag(o, "--limit"));
-    show(o, a.get("/api/v1/events" + query), [](const json& b) {
-      for (const auto& ev : b.value("events", json::array()))
-        std::cout << event_line(ev) << "\n";
-    });
-  }};
+  c["events"] = {
+    0, 0, {"--since", "--limit", "--follow"}, [](api& a, const options& o, args) {
+      if (o.flags.count("--follow")) {
+        // From now on, unless told where to start.
+        auto since = o.flags.count("--since")
+                       ? number_flag(o, "--since")
+                       : a.get("/api/v1").value("events", json::object()).value("last_seq", 0ull);
+        a.follow("/api/v1/events/stream?since=" + std::to_string(since),
+                 [&](const std::string& line) {
+                   auto ev = json::parse(line, nullptr, false);
+                   std::cout << (o.json || !ev.is_object() ? line : event_line(ev)) << std::endl;
+                 });
+        return;
+      }
+      std::string query =
+        "?since=" + std::to_string(o.flags.count("--since") ? number_flag(o, "--since") : 0);
+      if (o.flags.count("--limit"))
+        query += "&limit=" + std::to_string(number_flag(o, "--limit"));
+      show(o, a.get("/api/v1/events" + query), [](const json& b) {
+        for (const auto& ev : b.value("events", json::array()))
+          std::cout << event_line(ev) << "\n";
+      });
+    }};
   c["history"] = {1, 1, {}, [](api& a, const options& o, args x) {
-    show(o, a.get("/api/v1/pools/" + x[0] + "/config/history"), [](const json& h) {
-      object_table({"VERSION", "TS", "SOURCE", "REQUESTER"},
-                   {"/version", "/ts", "/source", "/requester"}, h.value("versions", json::array()))
-        .print(std::cout);
-    });
-  }};
+                    show(o, a.get("/api/v1/pools/" + x[0] + "/config/history"), [](const json& h) {
+                      object_table({"VERSION", "TS", "SOURCE", "REQUESTER"},
+                                   {"/version", "/ts", "/source", "/requester"},
+                                   h.value("versions", json::array()))
+                        .print(std::cout);
+                    });
+                  }};
   c["reload"] = {0, 0, {}, [](api& a, const options& o, args) {
-    show(o, a.post("/api/v1/config/reload"), [](const json& r) {
-      object_table({"POOL", "APPLIED"}, {"/name", "/applied"}, r.value("pools", json::array()))
-        .print(std::cout);
-    });
-  }};
+                   show(o, a.post("/api/v1/config/reload"), [](const json& r) {
+                     object_table({"POOL", "APPLIED"}, {"/name", "/applied"},
+                                  r.value("pools", json::array()))
+                       .print(std::cout);
+                   });
+                 }};
   c["backup"] = {0, 1, {}, [](api& a, const options&, args x) {
-    auto text = a.get("/api/v1/backup").dump(2, ' ', false, json::error_handler_t::replace) + "\n";
-    if (x.empty()) {
-      std::cout << text;
-      return;
-    }
-    std::ofstream out(x[0], std::ios::binary | std::ios::trunc);
-    if (!(out << text))
-      throw exit_with{1, "error: cannot write " + x[0]};
-  }};
+                   auto text =
+                     a.get("/api/v1/backup").dump(2, ' ', false, json::error_handler_t::replace) +
+                     "\n";
+                   if (x.empty()) {
+                     std::cout << text;
+                     return;
+                   }
+                   std::ofstream out(x[0], std::ios::binary | std::ios::trunc);
+                   if (!(out << text))
+                     throw exit_with{1, "error: cannot write " + x[0]};
+                 }};
   c["restore"] = {1, 1, {}, [](api& a, const options& o, args x) {
-    auto backup = parse_json(read_input(x[0]), x[0]);
-    show(o, a.post("/api/v1/restore", backup), [](const json& r) {
-      std::cout << "restored";
-      auto restored = r.value("restored", json::object());
-      for (const auto& [what, count] : restored.items())
-        std::cout << " " << what << "=" << cell(count);
-      std::cout << "\n";
-    });
-  }};
+                    auto backup = parse_json(read_input(x[0]), x[0]);
+                    show(o, a.post("/api/v1/restore", backup), [](const json& r) {
+                      std::cout << "restored";
+                      auto restored = r.value("restored", json::object());
+                      for (const auto& [what, count] : restored.items())
+                        std::cout << " " << what << "=" << cell(count);
+                      std::cout << "\n";
+                    });
+                  }};
   return c;
 }
 
@@ -473,9 +485,9 @@ int run(int argc, char** argv) {
   const auto& cmd = found->second;
   std::vector<std::string> args(opts.args.begin() + 1, opts.args.end());
   if (args.size() < cmd.min_args || args.size() > cmd.max_args)
-    usage_error(opts.args[0] + " takes " + std::to_string(cmd.min_args)
-                + (cmd.max_args != cmd.min_args ? " to " + std::to_string(cmd.max_args) : "")
-                + " argument(s), not " + std::to_string(args.size()));
+    usage_error(opts.args[0] + " takes " + std::to_string(cmd.min_args) +
+                (cmd.max_args != cmd.min_args ? " to " + std::to_string(cmd.max_args) : "") +
+                " argument(s), not " + std::to_string(args.size()));
   for (const auto& [flag, value] : opts.flags)
     if (flag != "--url" && flag != "--token" && flag != "--json" && !cmd.flags.count(flag))
       usage_error(opts.args[0] + " does not take " + flag);

@@ -13,10 +13,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <signal.h>
 #include <string>
 #include <thread>
-
-#include <signal.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -78,7 +77,8 @@ struct command_line {
 [[noreturn]] void usage(const std::string& problem) {
   if (!problem.empty())
     std::cerr << "custodiand: " << problem << "\n";
-  std::cerr << "usage: custodiand --config FILE [--log-format text|json] [--prefer-stored-config]\n";
+  std::cerr
+    << "usage: custodiand --config FILE [--log-format text|json] [--prefer-stored-config]\n";
   std::exit(2);
 }
 

@@ -28,11 +28,8 @@ class api_error : public std::runtime_error {
 public:
   api_error(int status, std::string code, const std::string& message, std::string path = {},
             std::vector<api_problem> problems = {})
-    : std::runtime_error(message),
-      status_(status),
-      code_(std::move(code)),
-      path_(std::move(path)),
-      problems_(std::move(problems)) {}
+      : std::runtime_error(message), status_(status), code_(std::move(code)),
+        path_(std::move(path)), problems_(std::move(problems)) {}
 
   int status() const noexcept { return status_; }
   /// Machine-readable: not_found, bad_request, bad_config, conflict,
@@ -85,8 +82,7 @@ public:
                                      const requester& who) = 0;
   /// DELETE pools/{name}: drains it (stops it at once with `force`); refused with
   /// `conflict` while another pool depends on it hard.
-  virtual nlohmann::json delete_pool(const std::string& name, bool force,
-                                     const requester& who) = 0;
+  virtual nlohmann::json delete_pool(const std::string& name, bool force, const requester& who) = 0;
   /// POST pools/{name}/{drain|suspend|resume|resize}; resize's body is
   /// {"min_idle": N, "max_size": N} (either may be left out).
   virtual nlohmann::json pool_action(const std::string& name, const std::string& action,

@@ -79,8 +79,8 @@ pool_config make_pool_config(const json& c, const drivers::driver_catalog& drive
 
   for (const auto& d : c.at("depends_on"))
     p.depends_on.push_back({d.at("pool").get<std::string>(), d.at("kind") == "soft"
-                                                                 ? dependency_kind::soft
-                                                                 : dependency_kind::hard});
+                                                               ? dependency_kind::soft
+                                                               : dependency_kind::hard});
   return p;
 }
 

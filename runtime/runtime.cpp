@@ -81,8 +81,7 @@ struct runtime::impl {
   mutable std::map<std::string, pool_actor> handles;
 
   /// Owns an actor system made from `c`.
-  explicit impl(runtime_config c)
-      : impl(c, std::make_unique<runtime_system_config>(c)) {}
+  explicit impl(runtime_config c) : impl(c, std::make_unique<runtime_system_config>(c)) {}
 
   /// Joins `joined`, which the application owns and keeps alive.
   impl(runtime_config c, caf::actor_system& joined) : impl(c, nullptr, &joined) {}
@@ -179,9 +178,9 @@ std::vector<pool_actor> runtime::add_pools(std::vector<pool_config> cfgs) {
   std::vector<std::string> names;
   for (const auto& c : cfgs)
     names.push_back(c.name);
-  auto added = ask<std::vector<pool_actor>>(
-    impl_->sys, impl_->registry, add_atom::value,
-    std::make_shared<const std::vector<pool_config>>(std::move(cfgs)));
+  auto added =
+    ask<std::vector<pool_actor>>(impl_->sys, impl_->registry, add_atom::value,
+                                 std::make_shared<const std::vector<pool_config>>(std::move(cfgs)));
   for (std::size_t i = 0; i < added.size(); ++i)
     impl_->remember(names[i], added[i]);
   return added;
@@ -214,8 +213,7 @@ scoped_lease runtime::acquire(const std::string& name, std::chrono::milliseconds
   slot->wait();
   if (!slot->ok())
     throw to_lease_error(slot->error());
-  return scoped_lease{std::move(target), std::move(slot->granted()),
-                      std::move(slot->connection())};
+  return scoped_lease{std::move(target), std::move(slot->granted()), std::move(slot->connection())};
 }
 
 void runtime::adopt(const caf::actor& helper) {

@@ -17,8 +17,8 @@ scoped_lease::~scoped_lease() {
 }
 
 scoped_lease::scoped_lease(scoped_lease&& other) noexcept
-    : pool_(std::move(other.pool_)), lease_(std::move(other.lease_)),
-      conn_(std::move(other.conn_)), held_(std::exchange(other.held_, false)) {}
+    : pool_(std::move(other.pool_)), lease_(std::move(other.lease_)), conn_(std::move(other.conn_)),
+      held_(std::exchange(other.held_, false)) {}
 
 scoped_lease& scoped_lease::operator=(scoped_lease&& other) noexcept {
   if (this != &other) {
@@ -45,8 +45,8 @@ nlohmann::json scoped_lease::exec(const nlohmann::json& request,
   auto result = connection().exec(request, timeout);
   if (result)
     return std::move(result.value());
-  auto what = "lease " + std::to_string(lease_.id) + " on " + lease_.resource + ": exec failed: " +
-              to_string(result.error().code) + ": " + result.error().message;
+  auto what = "lease " + std::to_string(lease_.id) + " on " + lease_.resource +
+              ": exec failed: " + to_string(result.error().code) + ": " + result.error().message;
   if (drivers::breaks_connection(result.error()))
     fail(what);
   throw lease_error(result.error().code == drivers::driver_errc::timeout ? errc::timeout

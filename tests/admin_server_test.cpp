@@ -1,15 +1,14 @@
 // The admin HTTP server over a recording fake node: routes, error mapping,
 // limits, authentication and the event stream.
 
-#include "runtime/admin_server.hpp"
-
+#include <httplib.h>
 #include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "runtime/admin_server.hpp"
 #include "tests/support/admin_fixture.hpp"
 
 using namespace custodian;
@@ -102,8 +101,8 @@ TEST_CASE("refuses a port that is taken and names the address and the reason") {
   admin_fixture fx;
   admin_server_config config;
   config.port = fx.server->port();
-  auto expected = "admin.bind 127.0.0.1:" + std::to_string(fx.server->port())
-                  + ": cannot listen: Address already in use";
+  auto expected = "admin.bind 127.0.0.1:" + std::to_string(fx.server->port()) +
+                  ": cannot listen: Address already in use";
   CHECK_THROWS_WITH_AS(admin_server(fx.node, config), expected.c_str(), std::invalid_argument);
 }
 
@@ -191,15 +190,15 @@ TEST_CASE("passes every mutation's body, path and requester to the node") {
     if (!m.body.empty() && m.method != "DELETE") {
       auto sent = json::parse(m.body);
       auto args = call.args;
-      CHECK((args.contains("body") ? args["body"]
+      CHECK((args.contains("body")     ? args["body"]
              : args.contains("config") ? args["config"]
              : args.contains("patch")  ? args["patch"]
                                        : args["backup"]) == sent);
     }
   }
   CHECK(fx.node.last("pool_action").args["action"] == "resize");
-  CHECK(fx.node.last("resource_action").args
-        == json{{"id", "orders-db-1"}, {"action", "maintain"}, {"body", json::object()}});
+  CHECK(fx.node.last("resource_action").args ==
+        json{{"id", "orders-db-1"}, {"action", "maintain"}, {"body", json::object()}});
   CHECK(fx.node.last("exec").args["pool"] == "orders-db");
 }
 
@@ -234,13 +233,12 @@ TEST_CASE("maps an api_error to its status, code, message, path and problems") {
   auto res = fx.client().Post("/api/v1/pools", R"({"name":"p"})", "application/json");
   REQUIRE(res);
   CHECK(res->status == 422);
-  CHECK(error_of(res)
-        == json{{"code", "bad_config"},
-                {"message", "2 problems"},
-                {"path", "pools[0]"},
-                {"problems",
-                 {{{"path", "max_size"}, {"message", "must be at least 1"}},
-                  {{"path", "driver"}, {"message", "unknown driver"}}}}});
+  CHECK(error_of(res) == json{{"code", "bad_config"},
+                              {"message", "2 problems"},
+                              {"path", "pools[0]"},
+                              {"problems",
+                               {{{"path", "max_size"}, {"message", "must be at least 1"}},
+                                {{"path", "driver"}, {"message", "unknown driver"}}}}});
 
   fx.node.fail("pool", api_error(404, "not_found", "no pool named nope"));
   auto missing = fx.client().Get("/api/v1/pools/nope");
@@ -406,8 +404,9 @@ TEST_CASE("requires the bearer token on every mutating route") {
     auto wrong = send(cli, m.method, m.path, m.body, bearer("s3cret-tokem"));
     CHECK(wrong->status == 401);
     CHECK(error_of(wrong) == error);
-    CHECK(send(cli, m.method, m.path, m.body, {{"Authorization", "Basic czNjcmV0LXRva2Vu"}})->status
-          == 401);
+    CHECK(
+      send(cli, m.method, m.path, m.body, {{"Authorization", "Basic czNjcmV0LXRva2Vu"}})->status ==
+      401);
     CHECK_FALSE(contains(wrong->body, "s3cret"));
     CHECK(fx.node.calls().empty());
     auto right = send(cli, m.method, m.path, m.body, bearer("s3cret-token"));

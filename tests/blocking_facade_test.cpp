@@ -151,9 +151,8 @@ TEST_CASE("threads waiting in line learn that their pool drained or ended") {
   runtime rt;
   auto pool = rt.add_pool(small_pool(sim, 1, 1));
   auto held = rt.acquire("orders", 1s);
-  auto waiter = std::async(std::launch::async, [&rt] {
-    return code_of([&rt] { rt.acquire("orders", bound); });
-  });
+  auto waiter = std::async(std::launch::async,
+                           [&rt] { return code_of([&rt] { rt.acquire("orders", bound); }); });
   await_stats(rt, pool, [](const pool_stats& s) { return s.waiters == 1; });
   SUBCASE("drained") {
     caf::anon_send(pool, drain_atom::value);
@@ -194,7 +193,8 @@ TEST_CASE("a connection that breaks in use ends the lease and its resource is re
   CHECK(sim->open_connections() == 0);
 }
 
-TEST_CASE("a thread's acquire fails fast while a hard dependency is down, and works once it is back") {
+TEST_CASE(
+  "a thread's acquire fails fast while a hard dependency is down, and works once it is back") {
   auto sim = std::make_shared<drivers::sim_driver>();
   auto backend = std::make_shared<drivers::sim_driver>();
   drivers::sim_script refused;

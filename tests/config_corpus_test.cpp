@@ -2,13 +2,13 @@
 // its .expect lists (one "path: message", or a unique part of one, per line);
 // every tests/configs/good/*.json is accepted and makes its pools' configs.
 
-#include <doctest/doctest.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <doctest/doctest.h>
 
 #include "runtime/config.hpp"
 #include "runtime/pool_from_json.hpp"

@@ -115,8 +115,8 @@ TEST_CASE("custodianctl sends the token, its user agent and each command's body"
                   "CUSTODIAN_URL=" + fx.url() + " CUSTODIAN_TOKEN=s3cret");
   CHECK(exec.code == 0);
   CHECK(contains(exec.out, "resource orders-db-1"));
-  CHECK(fx.node.last("exec").args["body"]
-        == json{{"request", {{"sql", "select 1"}}}, {"timeout_ms", 250}});
+  CHECK(fx.node.last("exec").args["body"] ==
+        json{{"request", {{"sql", "select 1"}}}, {"timeout_ms", 250}});
 
   temp_file patch(R"({"max_size": 9})");
   CHECK(ctl(fx, {"--token", "s3cret", "update", "orders-db", patch.path}).code == 0);
@@ -135,24 +135,29 @@ TEST_CASE("custodianctl sends the token, its user agent and each command's body"
 
 TEST_CASE("custodianctl exits 1 with the server's error and every problem on stderr") {
   admin_fixture fx;
-  fx.node.fail("create_pool", api_error(422, "bad_config", "2 problems", "",
-                                        {{"max_size", "must be at least 1"},
-                                         {"driver", "unknown driver nope"}}));
+  fx.node.fail("create_pool",
+               api_error(422, "bad_config", "2 problems", "",
+                         {{"max_size", "must be at least 1"}, {"driver", "unknown driver nope"}}));
   temp_file config(R"({"name":"p","driver":"nope","max_size":0})");
   auto r = ctl(fx, {"create", config.path});
   CHECK(r.code == 1);
   CHECK(r.out.empty());
-  CHECK(r.err
-        == "error: bad_config: 2 problems\n  max_size: must be at least 1\n"
-           "  driver: unknown driver nope\n");
+  CHECK(r.err == "error: bad_config: 2 problems\n  max_size: must be at least 1\n"
+                 "  driver: unknown driver nope\n");
 }
 
 TEST_CASE("custodianctl exits 2 on usage errors without asking the server") {
   admin_fixture fx;
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{}, {"nope"}, {"pool"}, {"pools", "extra"}, {"pools", "--force"},
-        {"resize", "orders-db"}, {"resize", "orders-db", "--max-size", "x"},
-        {"exec", "orders-db", "{not json"}, {"--bogus", "pools"}, {"create", "/no/such/file"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{},
+                                        {"nope"},
+                                        {"pool"},
+                                        {"pools", "extra"},
+                                        {"pools", "--force"},
+                                        {"resize", "orders-db"},
+                                        {"resize", "orders-db", "--max-size", "x"},
+                                        {"exec", "orders-db", "{not json"},
+                                        {"--bogus", "pools"},
+                                        {"create", "/no/such/file"}}) {
     CAPTURE(args.size());
     auto r = ctl(fx, args);
     CHECK(r.code == 2);
@@ -194,13 +199,14 @@ TEST_CASE("custodianctl follows events as lines until the server stops") {
   fx.node.emit("resource_state", "orders-db", "orders-db-1", "idle", "in_use");
   fx.node.reply("status", {{"events", {{"last_seq", 1}, {"dropped", 0}}}});
   temp_file err;
-  FILE* pipe = ::popen(ctl_command({"--url", fx.url(), "events", "--follow"}, err.path).c_str(),
-                       "r");
+  FILE* pipe =
+    ::popen(ctl_command({"--url", fx.url(), "events", "--follow"}, err.path).c_str(), "r");
   REQUIRE(pipe);
   REQUIRE(fx.node.wait_for_followers(1));
   fx.node.emit("resource_state", "orders-db", "orders-db-1", "in_use", "idle");
   fx.node.emit("pool_state", "cache", "", "active", "draining");
-  CHECK(read_line(pipe) == "2 2024-01-01T00:00:02Z resource_state orders-db orders-db-1 in_use -> idle");
+  CHECK(read_line(pipe) ==
+        "2 2024-01-01T00:00:02Z resource_state orders-db orders-db-1 in_use -> idle");
   CHECK(read_line(pipe) == "3 2024-01-01T00:00:03Z pool_state cache - active -> draining");
   fx.server->stop();
   CHECK(read_line(pipe).empty());

@@ -127,7 +127,8 @@ TEST_CASE_FIXTURE(checker_fixture, "an unwatched resource is probed no more") {
   CHECK(all.value->empty());
 }
 
-TEST_CASE_FIXTURE(checker_fixture, "a resource watched again while a probe is in flight keeps one schedule") {
+TEST_CASE_FIXTURE(checker_fixture,
+                  "a resource watched again while a probe is in flight keeps one schedule") {
   auto res = ready_resource("db-1");
   auto checker = make_checker();
   call<caf::ok_atom>(checker, watch_atom::value, std::string{"db-1"}, res);
@@ -145,7 +146,8 @@ TEST_CASE_FIXTURE(checker_fixture, "a resource watched again while a probe is in
   CHECK(sim->counters().pings == 4);
 }
 
-TEST_CASE_FIXTURE(checker_fixture, "a driver's own stage makes a resource degraded, or unhealthy when it fails") {
+TEST_CASE_FIXTURE(checker_fixture,
+                  "a driver's own stage makes a resource degraded, or unhealthy when it fails") {
   drivers::sim_script staged;
   staged.check_pattern = "~~--+";
   auto checker = watch_scripted(staged);

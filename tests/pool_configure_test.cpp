@@ -97,7 +97,8 @@ TEST_CASE_FIXTURE(configure_fixture,
   CHECK(std::none_of(list.begin(), list.end(), [](const auto& r) { return r.outdated; }));
 }
 
-TEST_CASE_FIXTURE(configure_fixture, "a replacement that cannot be created leaves the old resources serving") {
+TEST_CASE_FIXTURE(configure_fixture,
+                  "a replacement that cannot be created leaves the old resources serving") {
   auto cfg = pool_cfg(2, 2);
   auto p = make_pool(cfg);
   drivers::sim_script refuses;
@@ -138,7 +139,8 @@ TEST_CASE_FIXTURE(configure_fixture, "resources are listed with their state in t
         1);
 }
 
-TEST_CASE_FIXTURE(configure_fixture, "an operator has an idle resource reset before it serves again") {
+TEST_CASE_FIXTURE(configure_fixture,
+                  "an operator has an idle resource reset before it serves again") {
   auto p = make_pool(pool_cfg(1, 1));
   auto list = resources(p);
   REQUIRE(list.size() == 1);

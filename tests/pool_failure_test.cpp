@@ -69,7 +69,8 @@ TEST_CASE_FIXTURE(pool_fixture, "a leased resource that crashes takes its lease 
   CHECK(s.idle == 1);
   auto r = exec_on(*this, p, h.granted.id);
   CHECK(r.failed_with(errc::unavailable));
-  CHECK(mentions(r.error, "its resource was restarted: it ended: exit_reason(unhandled_exception)"));
+  CHECK(
+    mentions(r.error, "its resource was restarted: it ended: exit_reason(unhandled_exception)"));
   CHECK_FALSE(release(p, h.granted.id)); // its late return is no bad release
   // Started again under the same name, with a fresh connection.
   auto again = acquire(p);
@@ -95,7 +96,8 @@ TEST_CASE_FIXTURE(pool_fixture, "a resource an exec breaks after its lease came 
   CHECK(next.granted.resource == "orders-2");
 }
 
-TEST_CASE_FIXTURE(pool_fixture, "after a failure in use, the idle resources are checked before use") {
+TEST_CASE_FIXTURE(pool_fixture,
+                  "after a failure in use, the idle resources are checked before use") {
   break_every_exec(*sim, "orders-1");
   drivers::sim_script dead;
   dead.ping_pattern = "-";
@@ -105,9 +107,9 @@ TEST_CASE_FIXTURE(pool_fixture, "after a failure in use, the idle resources are 
   REQUIRE(h.granted.resource == "orders-1");
   auto holder = make_sender();
   auto pending = ask_from(holder, p, exec_atom::value, h.granted.id, std::string{"{}"});
-  run();                // the exec reaches the driver
-  executor->run_one();  // and breaks the connection
-  run();                // the pool retires orders-1 and pings the idle ones
+  run();               // the exec reaches the driver
+  executor->run_one(); // and breaks the connection
+  run();               // the pool retires orders-1 and pings the idle ones
   // An acquire that arrives while the checks run waits for their outcome (no
   // blocking job has run since: pings, the replacement's connect).
   auto waiting = ask_from(make_sender(), p, acquire_atom::value);

@@ -74,7 +74,8 @@ TEST_CASE_FIXTURE(pool_fixture, "a failure below the threshold recovers the reso
   CHECK(exec_on(*this, p, next.granted.id).value);
 }
 
-TEST_CASE_FIXTURE(pool_fixture, "failures in a row eject a resource that is never handed out until it recovers") {
+TEST_CASE_FIXTURE(pool_fixture,
+                  "failures in a row eject a resource that is never handed out until it recovers") {
   auto p = make_pool(with_quarantine(pool_cfg(2, 2), 2));
   auto first = acquire(p);
   auto broken = first.granted.resource;
@@ -125,7 +126,8 @@ TEST_CASE_FIXTURE(pool_fixture, "a resource that never recovers is given up and 
   CHECK(acquire(p).granted.resource != h.granted.resource);
 }
 
-TEST_CASE_FIXTURE(pool_fixture, "beyond max_ejection_percent a failing resource stays in as degraded") {
+TEST_CASE_FIXTURE(pool_fixture,
+                  "beyond max_ejection_percent a failing resource stays in as degraded") {
   auto p = make_pool(with_quarantine(pool_cfg(2, 2), 1, 50.0));
   auto a = acquire(p);
   auto b = acquire(p);
@@ -197,8 +199,8 @@ TEST_CASE_FIXTURE(pool_fixture, "an operator quarantines and releases a resource
   CHECK(s.reinstated == 1);
   CHECK(s.idle == 1);
   CHECK(call<caf::ok_atom>(p, release_atom::value, id).failed_with(errc::not_found));
-  auto unknown = call<caf::ok_atom>(p, quarantine_atom::value, std::string{"orders-99"},
-                                    std::string{"?"});
+  auto unknown =
+    call<caf::ok_atom>(p, quarantine_atom::value, std::string{"orders-99"}, std::string{"?"});
   CHECK(unknown.failed_with(errc::not_found));
   CHECK(mentions(unknown.error, "orders-99"));
 }
@@ -206,8 +208,8 @@ TEST_CASE_FIXTURE(pool_fixture, "an operator quarantines and releases a resource
 TEST_CASE_FIXTURE(pool_fixture, "a leased resource quarantined by hand goes when it comes back") {
   auto p = make_pool(pool_cfg(1, 1));
   auto h = acquire(p);
-  CHECK(call<caf::ok_atom>(p, quarantine_atom::value, h.granted.resource, std::string{"check"})
-          .value);
+  CHECK(
+    call<caf::ok_atom>(p, quarantine_atom::value, h.granted.resource, std::string{"check"}).value);
   CHECK(stats(p).quarantined == 0); // never taken from its holder
   CHECK(exec_on(*this, p, h.granted.id).value);
   CHECK_FALSE(release(p, h.granted.id));
@@ -259,7 +261,8 @@ TEST_CASE_FIXTURE(pool_fixture, "failed health probes count as failures in a row
   CHECK(s.created == 3);
 }
 
-TEST_CASE_FIXTURE(pool_fixture, "a failed resource busy with another call is probed again, not counted twice") {
+TEST_CASE_FIXTURE(pool_fixture,
+                  "a failed resource busy with another call is probed again, not counted twice") {
   auto p = make_pool(with_quarantine(pool_cfg(1, 1), 2));
   auto h = acquire(p);
   auto ping = ask(h.granted.handle, ping_atom::value); // a call in flight (it hangs)

@@ -71,7 +71,8 @@ TEST_CASE_FIXTURE(pool_fixture, "a leased resource outlives its lifetime until i
   CHECK(s.idle == 1); // replaced up to min_idle
 }
 
-TEST_CASE_FIXTURE(pool_fixture, "idle_timeout closes idle resources down to min_idle, never leased ones") {
+TEST_CASE_FIXTURE(pool_fixture,
+                  "idle_timeout closes idle resources down to min_idle, never leased ones") {
   auto cfg = pool_cfg(2, 6);
   cfg.idle_timeout = 500ms;
   auto p = make_pool(cfg);

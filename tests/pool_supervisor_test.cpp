@@ -86,7 +86,8 @@ TEST_CASE_FIXTURE(pool_fixture, "one_for_all starts every resource again when on
   CHECK(sim->open_connections() == 3);
 }
 
-TEST_CASE_FIXTURE(pool_fixture, "rest_for_one starts again the crashed resource and those created after it") {
+TEST_CASE_FIXTURE(pool_fixture,
+                  "rest_for_one starts again the crashed resource and those created after it") {
   auto p = make_pool(with_strategy(pool_cfg(3, 3), restart_strategy::rest_for_one));
   auto leases = lease_all(*this, p, 3);
   std::map<std::string, pool_fixture::held> by_name;
@@ -102,7 +103,9 @@ TEST_CASE_FIXTURE(pool_fixture, "rest_for_one starts again the crashed resource 
   CHECK(restarted(*this, p, by_name.at("orders-3")));
 }
 
-TEST_CASE_FIXTURE(pool_fixture, "more crashes than the restart intensity put the pool in error until it tries again") {
+TEST_CASE_FIXTURE(
+  pool_fixture,
+  "more crashes than the restart intensity put the pool in error until it tries again") {
   auto c = pool_cfg(2, 2);
   c.supervision.max_restarts = 2;
   c.supervision.period = 10'000ms;

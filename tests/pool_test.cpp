@@ -95,7 +95,8 @@ TEST_CASE_FIXTURE(pool_fixture,
   CHECK(stats(p).size == 2);
 }
 
-TEST_CASE_FIXTURE(pool_fixture, "many clients acquiring at once never push the pool past max_size") {
+TEST_CASE_FIXTURE(pool_fixture,
+                  "many clients acquiring at once never push the pool past max_size") {
   auto p = make_pool(pool_cfg(0, 4));
   std::vector<std::shared_ptr<caf::scoped_actor>> holders;
   std::vector<decltype(ask_from(make_sender(), p, acquire_atom::value))> pending;

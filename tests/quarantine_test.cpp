@@ -41,8 +41,7 @@ struct quarantine_fixture : deterministic_fixture {
   }
 
   void eject(const std::string& id, const resource_actor& res) {
-    REQUIRE(call<caf::ok_atom>(q, eject_atom::value, id, res, std::string{"probes failed"},
-                               watcher)
+    REQUIRE(call<caf::ok_atom>(q, eject_atom::value, id, res, std::string{"probes failed"}, watcher)
               .value);
   }
 
@@ -105,7 +104,8 @@ TEST_CASE_FIXTURE(quarantine_fixture, "a failed resource is initialized again to
   CHECK(sim->counters().opens == 2);
 }
 
-TEST_CASE_FIXTURE(quarantine_fixture, "a resource that never recovers is given up after max_attempts") {
+TEST_CASE_FIXTURE(quarantine_fixture,
+                  "a resource that never recovers is given up after max_attempts") {
   auto res = ready_resource("db-1", pings("-"));
   eject("db-1", res);
   for (auto step : {100ms, 200ms, 400ms}) {
@@ -124,8 +124,8 @@ TEST_CASE_FIXTURE(quarantine_fixture, "an attempt that hangs fails at its timeou
   hangs.hang[static_cast<std::size_t>(drivers::sim_op::ping)] = 1h;
   auto res = ready_resource("db-1", hangs);
   eject("db-1", res);
-  advance(100ms); // attempt 1: its ping is posted, and hangs until released
-  advance(200ms); // the attempt's bound passes while the driver still hangs
+  advance(100ms);       // attempt 1: its ping is posted, and hangs until released
+  advance(200ms);       // the attempt's bound passes while the driver still hangs
   sim->release_hangs(); // so that what follows can run the blocking jobs
   auto e = entries();
   REQUIRE(e.size() == 1);
@@ -142,14 +142,15 @@ TEST_CASE_FIXTURE(quarantine_fixture, "an operator releases a resource from quar
   CHECK(call<caf::ok_atom>(q, release_atom::value, std::string{"db-1"}).value);
   REQUIRE(outcomes->size() == 1);
   CHECK((*outcomes)[0] == quarantine_outcome{"db-1", true, 0, "released by an operator"});
-  CHECK(call<caf::ok_atom>(q, release_atom::value, std::string{"db-1"})
-          .failed_with(errc::not_found));
+  CHECK(
+    call<caf::ok_atom>(q, release_atom::value, std::string{"db-1"}).failed_with(errc::not_found));
   advance(1'000ms);
   settle();
   CHECK(sim->counters().pings == 0); // no attempt after the release
 }
 
-TEST_CASE_FIXTURE(quarantine_fixture, "a resource ejected again while an earlier attempt is out keeps one schedule") {
+TEST_CASE_FIXTURE(quarantine_fixture,
+                  "a resource ejected again while an earlier attempt is out keeps one schedule") {
   auto res = ready_resource("db-1", pings("-"));
   eject("db-1", res);
   advance(100ms); // attempt 1 of the first stay: its ping waits on the executor

@@ -167,7 +167,8 @@ TEST_CASE_FIXTURE(registry_fixture,
   CHECK_FALSE(release(orders, granted.value->id));
 }
 
-TEST_CASE_FIXTURE(registry_fixture, "a batch with a cycle is a bad_config naming it, and nothing starts") {
+TEST_CASE_FIXTURE(registry_fixture,
+                  "a batch with a cycle is a bad_config naming it, and nothing starts") {
   auto r = add({pool_named("a", {on("b")}), pool_named("b", {on("c", dependency_kind::soft)}),
                 pool_named("c", {on("a")}), pool_named("d")});
   CHECK(r.failed_with(errc::bad_config));
@@ -177,7 +178,8 @@ TEST_CASE_FIXTURE(registry_fixture, "a batch with a cycle is a bad_config naming
   CHECK(sim->counters().connect_attempts == 0);
 }
 
-TEST_CASE_FIXTURE(registry_fixture, "an unknown dependency, a taken name or a bad share is a bad_config") {
+TEST_CASE_FIXTURE(registry_fixture,
+                  "an unknown dependency, a taken name or a bad share is a bad_config") {
   auto unknown = add({pool_named("api", {on("nowhere")})});
   CHECK(unknown.failed_with(errc::bad_config));
   CHECK(mentions(unknown.error, "pool api depends on nowhere, which is not a pool"));
@@ -356,23 +358,27 @@ TEST_CASE_FIXTURE(registry_fixture,
   auto db = summary_of("db");
   CHECK(db.state == pool_state::error);
   CHECK(db.health == pool_health::unhealthy);
-  CHECK(call<pool_actor>(reg, caf::get_atom::value, std::string{"db"})
-          .failed_with(errc::unavailable));
+  CHECK(
+    call<pool_actor>(reg, caf::get_atom::value, std::string{"db"}).failed_with(errc::unavailable));
   CHECK(exec_on(*this, pools.at("api"), held.granted.id).value);
   CHECK_FALSE(release(pools.at("api"), held.granted.id));
 }
 
-TEST_CASE_FIXTURE(registry_fixture, "a pool refuses acquires for a dependency's trouble, not its own") {
+TEST_CASE_FIXTURE(registry_fixture,
+                  "a pool refuses acquires for a dependency's trouble, not its own") {
   auto p = make_pool(pool_cfg(1, 1));
-  caf::anon_send(p, availability_notice{{level::unavailable, "orders"}, "its own health is unhealthy"});
+  caf::anon_send(
+    p, availability_notice{{level::unavailable, "orders"}, "its own health is unhealthy"});
   run();
   auto own = acquire(p); // it keeps serving, so that it can recover
   CHECK_FALSE(release(p, own.granted.id));
-  caf::anon_send(p, availability_notice{{level::unavailable, "db"}, "hard dependency db is unhealthy (root cause: db)"});
+  caf::anon_send(p, availability_notice{{level::unavailable, "db"},
+                                        "hard dependency db is unhealthy (root cause: db)"});
   run();
   auto refused = try_acquire(p);
-  CHECK(describe(refused.error) == "custodian::dependency_unavailable: pool orders: hard dependency "
-                                   "db is unhealthy (root cause: db)");
+  CHECK(describe(refused.error) ==
+        "custodian::dependency_unavailable: pool orders: hard dependency "
+        "db is unhealthy (root cause: db)");
   CHECK(stats(p).avail == availability{level::unavailable, "db"});
 }
 
@@ -411,7 +417,9 @@ TEST_CASE_FIXTURE(registry_fixture, "a drain is bounded: what is not drained in 
   CHECK(call<pool_stats>(pools.at("a"), stats_atom::value).error);
 }
 
-TEST_CASE_FIXTURE(registry_fixture, "a pool whose supervisor gives up makes its hard dependants unavailable until it is back") {
+TEST_CASE_FIXTURE(
+  registry_fixture,
+  "a pool whose supervisor gives up makes its hard dependants unavailable until it is back") {
   auto db = pool_named("db");
   db.supervision.max_restarts = 1;
   db.supervision.retry = backoff_policy{1'000ms, 8'000ms, 0.0};
@@ -434,7 +442,8 @@ TEST_CASE_FIXTURE(registry_fixture, "a pool whose supervisor gives up makes its 
   CHECK(served.granted.pool == "api");
 }
 
-TEST_CASE_FIXTURE(registry_fixture, "a pool others depend on cannot be removed, and is still there") {
+TEST_CASE_FIXTURE(registry_fixture,
+                  "a pool others depend on cannot be removed, and is still there") {
   add_all({pool_named("db"), pool_named("cache", {on("db", dependency_kind::soft)})});
   settle();
   auto r = call<bool>(reg, remove_atom::value, std::string{"db"}, false, caf::timespan{1s});
@@ -445,15 +454,16 @@ TEST_CASE_FIXTURE(registry_fixture, "a pool others depend on cannot be removed, 
            errc::not_found));
 }
 
-TEST_CASE_FIXTURE(registry_fixture, "a removed pool drains, is forgotten and frees what it depended on") {
+TEST_CASE_FIXTURE(registry_fixture,
+                  "a removed pool drains, is forgotten and frees what it depended on") {
   auto pools = add_all({pool_named("db"), pool_named("cache", {on("db")})});
   settle();
   auto r = call<bool>(reg, remove_atom::value, std::string{"cache"}, false, caf::timespan{1s});
   REQUIRE_MESSAGE(r.value, describe(r.error));
   CHECK(*r.value); // drained in time
   CHECK(summaries().size() == 1);
-  CHECK(is(call<pool_actor>(reg, caf::get_atom::value, std::string{"cache"}).error,
-           errc::not_found));
+  CHECK(
+    is(call<pool_actor>(reg, caf::get_atom::value, std::string{"cache"}).error, errc::not_found));
   // Nothing depends on db any more: it can go too, here without draining.
   auto forced = call<bool>(reg, remove_atom::value, std::string{"db"}, true, caf::timespan{1s});
   REQUIRE(forced.value);
@@ -463,12 +473,13 @@ TEST_CASE_FIXTURE(registry_fixture, "a removed pool drains, is forgotten and fre
   CHECK(sim->open_connections() == 0);
 }
 
-TEST_CASE_FIXTURE(registry_fixture, "a new config that would close a cycle is refused and changes nothing") {
+TEST_CASE_FIXTURE(registry_fixture,
+                  "a new config that would close a cycle is refused and changes nothing") {
   auto pools = add_all({pool_named("db"), pool_named("cache", {on("db")})});
   settle();
   auto looped = pool_named("db", {on("cache")});
-  auto r = call<caf::ok_atom>(reg, configure_atom::value,
-                              std::make_shared<const pool_config>(looped));
+  auto r =
+    call<caf::ok_atom>(reg, configure_atom::value, std::make_shared<const pool_config>(looped));
   CHECK(is(r.error, errc::bad_config));
   CHECK(mentions(r.error, "cycle"));
   // A config that adds a soft dependency on a new pool goes through to the pool.

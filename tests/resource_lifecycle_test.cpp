@@ -288,7 +288,8 @@ TEST_CASE_FIXTURE(deterministic_fixture,
     auto r = take<lifecycle_state>(p);
     REQUIRE(r.failed_with(errc::driver_error));
     CHECK(driver_reason_of(r.error) == static_cast<uint8_t>(why));
-    CHECK(describe(r.error).find("connect failed: " + drivers::to_string(why)) != std::string::npos);
+    CHECK(describe(r.error).find("connect failed: " + drivers::to_string(why)) !=
+          std::string::npos);
     CHECK(sim->counters().connect_attempts == before + 1);
   }
 }

@@ -21,8 +21,7 @@ TEST_CASE("each strategy restarts its share of the children") {
         idx{0, 1, 2, 3});
   CHECK(children_to_restart(restart_strategy::rest_for_one, four_permanent, 1, true) ==
         idx{1, 2, 3});
-  CHECK(children_to_restart(restart_strategy::rest_for_one, four_permanent, 3, false) ==
-        idx{3});
+  CHECK(children_to_restart(restart_strategy::rest_for_one, four_permanent, 3, false) == idx{3});
   CHECK(children_to_restart(restart_strategy::one_for_one, four_permanent, 9, true).empty());
 }
 

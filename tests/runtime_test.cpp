@@ -247,8 +247,8 @@ TEST_CASE("a runtime joins an application's actor system and stops only what it 
     CHECK(sim->open_connections() == 0);
   }
   caf::scoped_actor self{sys};
-  self->request(app, bound, 41).receive([](int x) { CHECK(x == 41); },
-                                        [](caf::error& err) { FAIL(describe(err)); });
+  self->request(app, bound, 41)
+    .receive([](int x) { CHECK(x == 41); }, [](caf::error& err) { FAIL(describe(err)); });
   self->send_exit(app, caf::exit_reason::user_shutdown);
 }
 

@@ -146,6 +146,5 @@ TEST_CASE("the sim's own health stage passes, degrades or fails each ping in tur
   conn->close(1s);
   auto bad = nlohmann::json{{"check_pattern", "+x"}};
   CHECK_THROWS_WITH_AS(sim_script::from_json(bad),
-                       "check_pattern: must contain only '+', '~' and '-'",
-                       std::invalid_argument);
+                       "check_pattern: must contain only '+', '~' and '-'", std::invalid_argument);
 }

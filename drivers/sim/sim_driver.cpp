@@ -16,7 +16,8 @@ protected:
     auto n = owner_->begin_call(resource_id_, sim_op::ping, script);
     if (fails(script.ping_pattern, n))
       return driver_error{driver_errc::broken, "sim: scripted ping failure"};
-    check_ = script.check_pattern.empty() ? '+' : script.check_pattern[n % script.check_pattern.size()];
+    check_ =
+      script.check_pattern.empty() ? '+' : script.check_pattern[n % script.check_pattern.size()];
     return done{};
   }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <httplib.h>
 #include <memory>
 #include <mutex>
 #include <netinet/in.h>
@@ -15,8 +16,6 @@
 #include <sys/time.h>
 #include <thread>
 #include <unistd.h>
-
-#include <httplib.h>
 
 #include "runtime/admin_server.hpp"
 #include "tests/support/fake_node.hpp"

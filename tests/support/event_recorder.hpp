@@ -28,18 +28,18 @@ struct recording {
 /// A subscriber that records every batch and acks it at once if `auto_ack`.
 inline event_sink_actor spawn_recorder(caf::actor_system& sys, const event_bus_actor& bus,
                                        std::shared_ptr<recording> rec, bool auto_ack) {
-  return sys.spawn([rec, auto_ack, bus](
-                     event_sink_actor::pointer self) -> event_sink_actor::behavior_type {
-    return {[=](event_batch& batch) {
-      ++rec->batches;
-      rec->dropped_total = batch.dropped_total;
-      rec->subscription = batch.subscription;
-      for (auto& ev : batch.events)
-        rec->events.push_back(std::move(ev));
-      if (auto_ack)
-        self->send(bus, ack_atom::value, batch.subscription);
-    }};
-  });
+  return sys.spawn(
+    [rec, auto_ack, bus](event_sink_actor::pointer self) -> event_sink_actor::behavior_type {
+      return {[=](event_batch& batch) {
+        ++rec->batches;
+        rec->dropped_total = batch.dropped_total;
+        rec->subscription = batch.subscription;
+        for (auto& ev : batch.events)
+          rec->events.push_back(std::move(ev));
+        if (auto_ack)
+          self->send(bus, ack_atom::value, batch.subscription);
+      }};
+    });
 }
 
 /// Position of the first event in `events` of this kind, pool and target state;
@@ -74,7 +74,7 @@ inline std::map<std::string, lifecycle_state> replay_transitions(const std::vect
       continue;
     auto& t = resources[ev.resource];
     CHECK_MESSAGE(ev.from == to_string(t.state), ev.resource << ": " << ev.from << " -> " << ev.to
-                                                              << " after " << to_string(t.state));
+                                                             << " after " << to_string(t.state));
     auto to = lifecycle_state_from_string(ev.to);
     REQUIRE_MESSAGE(to, ev.to);
     CHECK_MESSAGE(is_valid_transition(t.state, *to, t.recoverable),

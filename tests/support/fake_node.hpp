@@ -33,17 +33,29 @@ public:
   fake_node() {
     auto summary = [](const std::string& name) {
       return nlohmann::json{
-        {"name", name},   {"driver", "sim"},  {"state", "active"},  {"health", "healthy"},
+        {"name", name},
+        {"driver", "sim"},
+        {"state", "active"},
+        {"health", "healthy"},
         {"availability", {{"level", "available"}, {"root_cause", ""}, {"reason", ""}}},
-        {"size", 3},      {"idle", 2},        {"in_use", 1},        {"waiters", 0},
-        {"quarantined", 0}, {"degraded", 0},  {"min_idle", 2},      {"max_size", 8},
+        {"size", 3},
+        {"idle", 2},
+        {"in_use", 1},
+        {"waiters", 0},
+        {"quarantined", 0},
+        {"degraded", 0},
+        {"min_idle", 2},
+        {"max_size", 8},
         {"depends_on", nlohmann::json::array()}};
     };
     replies_["readiness"] = {{"ready", true}, {"reason", ""}};
     replies_["pools"] = {{"pools", {summary("orders-db"), summary("cache")}}};
     auto detail = summary("orders-db");
-    detail["resources"] = {{{"id", "orders-db-1"}, {"state", "idle"}, {"health", "healthy"},
-                            {"leased", false}, {"quarantined", false}}};
+    detail["resources"] = {{{"id", "orders-db-1"},
+                            {"state", "idle"},
+                            {"health", "healthy"},
+                            {"leased", false},
+                            {"quarantined", false}}};
     detail["quarantine"] = nlohmann::json::array();
     detail["config_version"] = 1;
     replies_["pool"] = detail;
@@ -59,14 +71,16 @@ public:
     replies_["delete_pool"] = {{"deleted", "orders-db"}, {"drained", true}, {"forced", false}};
     replies_["pool_action"] = summary("orders-db");
     replies_["exec"] = {{"resource", "orders-db-1"}, {"response", {{"rows", 1}}}};
-    replies_["resource_action"] = {{"resource", "orders-db-1"}, {"pool", "orders-db"},
-                                   {"action", "quarantine"}, {"ok", true}};
+    replies_["resource_action"] = {
+      {"resource", "orders-db-1"}, {"pool", "orders-db"}, {"action", "quarantine"}, {"ok", true}};
     replies_["events"] = {{"events", nlohmann::json::array()}, {"last_seq", 0}, {"oldest_seq", 0}};
-    replies_["config_history"] = {
-      {"pool", "orders-db"},
-      {"versions",
-       {{{"version", 1}, {"ts", "2024-01-01T00:00:00Z"}, {"source", "file"},
-         {"requester", "startup"}, {"config", {{"max_size", 8}}}}}}};
+    replies_["config_history"] = {{"pool", "orders-db"},
+                                  {"versions",
+                                   {{{"version", 1},
+                                     {"ts", "2024-01-01T00:00:00Z"},
+                                     {"source", "file"},
+                                     {"requester", "startup"},
+                                     {"config", {{"max_size", 8}}}}}}};
     replies_["reload"] = {{"pools", {{{"name", "orders-db"}, {"applied", "unchanged"}}}}};
     replies_["backup"] = {{"pools", nlohmann::json::array()}, {"audit", nlohmann::json::array()}};
     replies_["restore"] = {{"restored", {{"pools", 0}}}};
@@ -109,17 +123,22 @@ public:
             const std::string& from, const std::string& to) {
     std::lock_guard<std::mutex> guard(mutex_);
     auto seq = kept_.size() + 1;
-    nlohmann::ordered_json ev{{"seq", seq},        {"ts", "2024-01-01T00:00:0" + std::to_string(seq % 10) + "Z"},
-                              {"kind", kind},      {"pool", pool},
-                              {"resource", resource}, {"from", from},
-                              {"to", to},          {"detail", nlohmann::json::object()}};
+    nlohmann::ordered_json ev{{"seq", seq},
+                              {"ts", "2024-01-01T00:00:0" + std::to_string(seq % 10) + "Z"},
+                              {"kind", kind},
+                              {"pool", pool},
+                              {"resource", resource},
+                              {"from", from},
+                              {"to", to},
+                              {"detail", nlohmann::json::object()}};
     kept_.push_back(ev.dump());
     for (auto& [id, on_event] : followers_)
       on_event(kept_.back());
   }
 
   /// Waits until `n` feeds are open; false after `timeout`.
-  bool wait_for_followers(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  bool wait_for_followers(std::size_t n,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
     std::unique_lock<std::mutex> lock(mutex_);
     return changed_.wait_for(lock, timeout, [&] { return followers_.size() == n; });
   }

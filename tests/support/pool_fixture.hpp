@@ -57,7 +57,6 @@ struct pool_fixture : deterministic_fixture {
   }
 };
 
-
 /// Health checks every second without jitter, each probe bounded by 500 ms.
 inline pool_config with_health(pool_config c, uint32_t unhealthy_threshold) {
   health_checker_config h;
