@@ -3,7 +3,8 @@
 // free ports, temporary directories under $CUSTODIAN_TEST_TMPDIR, else /tmp):
 //   pg-select1   SELECT 1: one libpq connection per thread (bare) against
 //                rt.acquire -> lease.exec -> release (custodian) and the same lease
-//                running PQexec on the native handle (custodian-native)
+//                running SELECT 1 on the native handle, bounded by a deadline
+//                (drivers/postgres/pg_round_trip.hpp; custodian-native)
 //   redis-ping   PING: one hiredis context per thread against the same three paths
 //   pg-recovery  a pool of min_idle 2 whose server restarts (1 s down): the time
 //                from the server's "ready" log line until every connection the
@@ -39,6 +40,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "drivers/postgres/pg_round_trip.hpp"
 #include "drivers/postgres/postgres_driver.hpp"
 #include "drivers/redis/redis_driver.hpp"
 #include "runtime/runtime.hpp"
@@ -182,6 +184,17 @@ bool select_one(PGconn* conn) {
   return ok;
 }
 
+/// SELECT 1 on a leased connection's native handle, bounded as an application's
+/// own call must be (PQexec would wait for ever); a failure reports the connection.
+bool select_one_native(scoped_lease& lease) {
+  auto* conn = lease.connection_as<drivers::postgres_connection>().native();
+  auto r = drivers::pg::round_trip(conn, "SELECT 1", nullptr, drivers::deadline{2000ms});
+  bool ok = r && !r.value().empty() && PQresultStatus(r.value().back().get()) == PGRES_TUPLES_OK;
+  if (!ok)
+    lease.fail("driver-bench: SELECT 1 on the native handle failed");
+  return ok;
+}
+
 void pg_select1(const options& o) {
   test::pg_server server;
   for (int n : o.threads) {
@@ -211,7 +224,7 @@ void pg_select1(const options& o) {
        [&](int) {
          try {
            auto lease = rt.acquire("bench-pg", 3000ms);
-           return select_one(lease.connection_as<drivers::postgres_connection>().native());
+           return select_one_native(lease);
          } catch (const lease_error&) {
            return false;
          }
@@ -356,7 +369,11 @@ void redis_ping(const options& o) {
        [&](int) {
          try {
            auto lease = rt.acquire("bench-redis", 3000ms);
-           return ping(lease.connection_as<drivers::redis_connection>().native());
+           // The native context's reads and writes are bounded (the connect timeout).
+           bool ok = ping(lease.connection_as<drivers::redis_connection>().native());
+           if (!ok)
+             lease.fail("driver-bench: PING on the native handle failed");
+           return ok;
          } catch (const lease_error&) {
            return false;
          }

@@ -17,6 +17,7 @@
 //   --events DIR writes each run's raw events in the peers' format
 //   (DIR/custodian.SCENARIO.default.runI.jsonl), which their analyze.mjs reads.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>

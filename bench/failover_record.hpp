@@ -4,7 +4,6 @@
 // computed from this alone (bench/failover_figures.hpp), and it can be written in
 // the peers' raw format (JSON lines), so that their analyze.mjs re-tabulates it.
 
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
