@@ -122,6 +122,12 @@ field text(std::string_view key, std::string fallback, string_check check) {
   return f;
 }
 
+field optional_text(std::string_view key, string_check check) {
+  auto f = make(key, kind::string);
+  f.check = check;
+  return f;
+}
+
 field choice(std::string_view key, std::string fallback, std::vector<std::string_view> choices) {
   auto f = make(key, kind::choice, std::move(fallback));
   f.choices = std::move(choices);

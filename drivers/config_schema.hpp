@@ -58,6 +58,9 @@ field integer(std::string_view key, int64_t fallback, int64_t lo, int64_t hi);
 field number(std::string_view key, double fallback, double lo, double hi, bool open_lo = false);
 field boolean(std::string_view key, bool fallback);
 field text(std::string_view key, std::string fallback, string_check check = nullptr);
+/// A string key with no default: absent stays absent (null in the canonical form),
+/// for keys whose absence means "not set" (one of several secret sources, say).
+field optional_text(std::string_view key, string_check check = nullptr);
 field choice(std::string_view key, std::string fallback, std::vector<std::string_view> choices);
 field object(std::string_view key, std::vector<field> fields, kind type = kind::object);
 field list(std::string_view key, std::vector<field> item = {});

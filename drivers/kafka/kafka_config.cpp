@@ -14,21 +14,14 @@ namespace {
 
 using json = nlohmann::json;
 
-/// A string key without a default: absent stays absent (null) in the canonical form.
-schema::field optional_text(std::string_view key, schema::string_check check) {
-  auto f = schema::make(key, schema::kind::string);
-  f.check = check;
-  return f;
-}
-
 const schema::field& kafka_schema() {
   static const schema::field f = schema::object(
     "", {
           schema::required(schema::text("bootstrap_servers", "", schema::non_empty_problem)),
           schema::text("topic", ""),
           schema::map("properties", schema::text("", "")),
-          optional_text("sasl_password_env", schema::env_name_problem),
-          optional_text("sasl_password_file", schema::non_empty_problem),
+          schema::optional_text("sasl_password_env", schema::env_name_problem),
+          schema::optional_text("sasl_password_file", schema::non_empty_problem),
           schema::integer("delivery_timeout_ms", 10'000, 1, 3'600'000),
         });
   return f;

@@ -11,20 +11,13 @@ namespace {
 
 using json = nlohmann::json;
 
-/// A string key without a default: absent stays absent (null) in the canonical form.
-schema::field optional_text(std::string_view key, schema::string_check check) {
-  auto f = schema::make(key, schema::kind::string);
-  f.check = check;
-  return f;
-}
-
 const schema::field& mongodb_schema() {
   static const schema::field f =
     schema::object("", {
                          schema::required(schema::text("uri", "", schema::non_empty_problem)),
-                         optional_text("username", schema::non_empty_problem),
-                         optional_text("password_env", schema::env_name_problem),
-                         optional_text("password_file", schema::non_empty_problem),
+                         schema::optional_text("username", schema::non_empty_problem),
+                         schema::optional_text("password_env", schema::env_name_problem),
+                         schema::optional_text("password_file", schema::non_empty_problem),
                          schema::text("database", "admin", schema::non_empty_problem),
                          schema::integer("connect_timeout_ms", 5'000, 1, INT32_MAX),
                          schema::integer("server_selection_timeout_ms", 0, 0, INT32_MAX),

@@ -13,27 +13,20 @@ namespace {
 
 using json = nlohmann::json;
 
-/// A string key with no default: absent means "not set".
-schema::field optional_text(std::string_view key, schema::string_check check = nullptr) {
-  auto f = schema::make(key, schema::kind::string);
-  f.check = check;
-  return f;
-}
-
 const schema::field& postgres_schema() {
   static const schema::field s = schema::object(
     "", {
-          optional_text("conninfo", schema::non_empty_problem),
+          schema::optional_text("conninfo", schema::non_empty_problem),
           schema::text("host", "127.0.0.1", schema::non_empty_problem),
           schema::integer("port", 5432, 1, 65535),
-          optional_text("dbname", schema::non_empty_problem),
-          optional_text("user", schema::non_empty_problem),
-          optional_text("password"),
-          optional_text("password_env", schema::env_name_problem),
-          optional_text("password_file", schema::non_empty_problem),
+          schema::optional_text("dbname", schema::non_empty_problem),
+          schema::optional_text("user", schema::non_empty_problem),
+          schema::optional_text("password"),
+          schema::optional_text("password_env", schema::env_name_problem),
+          schema::optional_text("password_file", schema::non_empty_problem),
           schema::choice("sslmode", "prefer",
                          {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}),
-          optional_text("application_name", schema::non_empty_problem),
+          schema::optional_text("application_name", schema::non_empty_problem),
           schema::integer("connect_timeout_ms", 0, 0, schema::max_ms),
           // The server keeps statement_timeout in an int of milliseconds.
           schema::integer("statement_timeout_ms", 0, 0, INT_MAX),

@@ -9,13 +9,6 @@ namespace {
 
 using json = nlohmann::json;
 
-/// A secret key's field: a string with no default (absent means "not this source").
-schema::field secret_field(std::string_view key, schema::string_check check = nullptr) {
-  auto f = schema::make(key, schema::kind::string);
-  f.check = check;
-  return f;
-}
-
 const schema::field& redis_schema() {
   static const schema::field s =
     schema::object("", {
@@ -23,9 +16,9 @@ const schema::field& redis_schema() {
                          schema::integer("port", 6379, 1, 65535),
                          schema::integer("db", 0, 0, INT_MAX),
                          schema::text("username", ""),
-                         secret_field("password"),
-                         secret_field("password_env", schema::env_name_problem),
-                         secret_field("password_file", schema::non_empty_problem),
+                         schema::optional_text("password"),
+                         schema::optional_text("password_env", schema::env_name_problem),
+                         schema::optional_text("password_file", schema::non_empty_problem),
                          schema::integer("connect_timeout_ms", 0, 0, schema::max_ms),
                          schema::integer("command_timeout_ms", 0, 0, schema::max_ms),
                        });
