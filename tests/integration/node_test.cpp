@@ -317,6 +317,7 @@ TEST_CASE("with a token mutations need it and the token never shows and a public
     auto code = p.wait_exit(10s);
     REQUIRE(code.has_value());
     CHECK(*code == 2);
+    INFO("custodiand's output: " << p.log());
     CHECK(contains(p.log(), "node.admin.bind"));
     CHECK(contains(p.log(), "a bind beyond loopback needs a token (set node.admin.token_env)"));
     CHECK_FALSE(port_listening(h.port));
