@@ -73,11 +73,18 @@ std::chrono::microseconds since(std::chrono::steady_clock::time_point start) {
 
 } // namespace
 
+void connection::lend_native() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  native_lent_ = true;
+}
+
 driver_result<probe_result> connection::ping(millis timeout) {
-  if (native_lent_)
-    return probe_result{}; // its holder's use of the handle is the test
   auto start = std::chrono::steady_clock::now();
+  bool lent = false;
   auto res = guarded("ping", [&]() -> driver_result<probe_result> {
+    // Checked under the lock that lend_native takes: no probe overlaps a holder.
+    if ((lent = native_lent_))
+      return probe_result{}; // its holder's use of the handle is the test
     if (auto res = do_ping(timeout); !res)
       return res.error();
     probe_result out;
@@ -88,7 +95,7 @@ driver_result<probe_result> connection::ping(millis timeout) {
     out.degraded = std::move(stages.value());
     return out;
   });
-  if (metrics_)
+  if (metrics_ && !lent)
     metrics_->record(call_metrics::call::ping,
                      !res                           ? call_outcome_of(res.error().code)
                      : res.value().degraded.empty() ? outcome_ok

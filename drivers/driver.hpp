@@ -131,7 +131,9 @@ protected:
   /// not touch the connection (it would race the holder; client handles are not
   /// shared between threads) and reports nothing, and the connection needs a
   /// reset before the next holder. A successful reset takes the handle back.
-  void lend_native() noexcept { native_lent_.store(true); }
+  /// Waits for a call already running on the connection (a probe that started
+  /// before the lease was handed out) to end first.
+  void lend_native();
 
   /// Non-blocking liveness (see `alive`); true by default.
   virtual bool do_alive();

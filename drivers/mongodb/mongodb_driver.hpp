@@ -31,7 +31,7 @@ public:
   /// default: 5 minutes) where the driver's calls wait their own timeout. A
   /// client is not shared between threads: pings leave it alone until the pool
   /// has it back (connection::lend_native).
-  mongoc_client_t* native() noexcept {
+  mongoc_client_t* native() {
     lend_native();
     return client_;
   }
