@@ -22,6 +22,7 @@
 #include "messages/errors.hpp"
 #include "runtime/runtime.hpp"
 #include "tests/support/node_process.hpp"
+#include "tests/support/pool_stats_of.hpp"
 
 using namespace custodian;
 using namespace std::chrono_literals;
@@ -120,14 +121,7 @@ bool all_destroyed(const kafka_driver& d) {
   return test::eventually([&] { return d.open_producers() == 0; });
 }
 
-pool_stats stats_of(runtime& rt, const std::string& pool) {
-  caf::scoped_actor self{rt.system()};
-  pool_stats out;
-  self->request(rt.pool(pool), 10s, stats_atom::value)
-    .receive([&](pool_stats& s) { out = std::move(s); },
-             [&](caf::error& err) { FAIL("stats failed: " << describe(err)); });
-  return out;
-}
+using test::stats_of;
 
 uint64_t failed_probes(const pool_stats& s) {
   uint64_t n = 0;

@@ -25,6 +25,7 @@
 #include "runtime/runtime.hpp"
 #include "tests/drivers/mongodb_fake_server.hpp"
 #include "tests/support/node_process.hpp"
+#include "tests/support/pool_stats_of.hpp"
 
 using namespace custodian;
 using namespace std::chrono_literals;
@@ -84,14 +85,7 @@ driver_errc code_of(const drivers::driver_result<json>& r) {
   return r.error().code;
 }
 
-pool_stats stats_of(runtime& rt, const std::string& pool) {
-  caf::scoped_actor self{rt.system()};
-  pool_stats out;
-  self->request(rt.pool(pool), 10s, stats_atom::value)
-    .receive([&](pool_stats& s) { out = std::move(s); },
-             [&](caf::error& err) { FAIL("stats failed: " << describe(err)); });
-  return out;
-}
+using test::stats_of;
 
 uint64_t failed_probes(const pool_stats& s) {
   uint64_t n = 0;

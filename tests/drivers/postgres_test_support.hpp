@@ -20,6 +20,7 @@
 #include "messages/errors.hpp"
 #include "runtime/runtime.hpp"
 #include "tests/support/pg_server.hpp"
+#include "tests/support/pool_stats_of.hpp"
 
 namespace custodian::test {
 
@@ -57,15 +58,6 @@ inline pool_config pg_pool(const std::string& name, const pg_server& server, uin
   c.health = health;
   c.drain_timeout = 5s;
   return c;
-}
-
-inline pool_stats stats_of(runtime& rt, const std::string& pool) {
-  caf::scoped_actor self{rt.system()};
-  pool_stats result;
-  self->request(rt.pool(pool), pg_bound, stats_atom::value)
-    .receive([&](pool_stats& s) { result = std::move(s); },
-             [&](caf::error& err) { FAIL("stats failed: " << describe(err)); });
-  return result;
 }
 
 /// Whether the server comes to see exactly `n` connections of `who` (a role or

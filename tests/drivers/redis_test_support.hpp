@@ -16,6 +16,7 @@
 #include "messages/errors.hpp"
 #include "runtime/runtime.hpp"
 #include "tests/support/node_process.hpp"
+#include "tests/support/pool_stats_of.hpp"
 #include "tests/support/redis_server.hpp"
 
 namespace custodian::test {
@@ -81,15 +82,6 @@ inline pool_config redis_pool(const std::string& name, redis_server& srv, uint32
   c.health = health;
   c.drain_timeout = 5s;
   return c;
-}
-
-inline pool_stats stats_of(runtime& rt, const std::string& pool) {
-  caf::scoped_actor self{rt.system()};
-  pool_stats result;
-  self->request(rt.pool(pool), redis_bound, stats_atom::value)
-    .receive([&](pool_stats& s) { result = std::move(s); },
-             [&](caf::error& err) { FAIL("stats failed: " << describe(err)); });
-  return result;
 }
 
 /// Gives the pool a new config, as PATCH does (a new driver rolls in one resource
