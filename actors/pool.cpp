@@ -15,6 +15,7 @@
 #include "actors/creation_pacing.hpp"
 #include "actors/deadline_index.hpp"
 #include "actors/deadline_timer.hpp"
+#include "actors/lease_shelf.hpp"
 #include "actors/lease_table.hpp"
 #include "actors/pool_health_policy.hpp"
 #include "actors/pool_supervisor.hpp"
@@ -213,14 +214,23 @@ struct pool_data {
   std::size_t outdated = 0;
   uint64_t replacing = 0;
   std::size_t spare = 0;
+  /// Idle resources lent to this process's threads (actors/lease_shelf.hpp):
+  /// stocked once a thread acquires, until an actor does; held (not stocked)
+  /// while a message other than the hot path's is handled; the longest idle
+  /// since of what was stocked, for the idle sweep.
+  std::shared_ptr<lease_shelf> shelf = std::make_shared<lease_shelf>();
+  bool shelf_wanted = false;
+  uint32_t shelf_held = 0;
+  std::optional<time_point> shelf_oldest;
 
   pool_data() = default;
   pool_data(const pool_data&) = delete;
   pool_data& operator=(const pool_data&) = delete;
 
   // Runs when the pool ends for any reason: its resources end with their
-  // supervisor.
+  // supervisor, and threads find its shelf empty.
   ~pool_data() {
+    shelf->retire();
     if (supervisor)
       caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
   }
@@ -312,12 +322,24 @@ std::optional<time_point> idle_deadline(const pool_data& st) {
   return st.slots.at(st.idle.front()).idle_since + st.cfg.idle_timeout;
 }
 
+/// The idle deadline of what waits on the shelf: the sweep takes it back to see.
+std::optional<time_point> shelf_deadline(const pool_data& st) {
+  if (st.cfg.idle_timeout.count() == 0 || !st.shelf_oldest || st.live() <= st.cfg.min_idle)
+    return std::nullopt;
+  return *st.shelf_oldest + st.cfg.idle_timeout;
+}
+
+/// Idle resources, with the pool or on the shelf.
+std::size_t idle_now(const pool_data& st) {
+  return st.idle.size() + (st.shelf_oldest ? st.shelf->available() : 0);
+}
+
 /// Arms the sweep for the earliest deadline, unless one armed earlier covers it.
 void arm_sweep(self_ptr self) {
   auto& st = self->state;
   std::optional<time_point> next;
   for (auto candidate : {st.waiters.next_deadline(), st.leases.next_deadline(), st.lifetimes.next(),
-                         idle_deadline(st)})
+                         idle_deadline(st), shelf_deadline(st)})
     if (candidate && (!next || *candidate < *next))
       next = candidate;
   if (auto delay = st.sweep_timer.arm(next, self->clock().now()))
@@ -587,12 +609,13 @@ void grow(self_ptr self) {
   if (st.closing() || st.state == pool_state::error || st.state == pool_state::creating)
     return;
   auto live = st.live();
+  auto idle = idle_now(st);
   if (st.pacing.backend_down()) {
     // One creation at a time probes a backend known down: on demand at once when
     // that is cheap, else after the backoff (grow_atom comes back). It is tried
     // even without demand when nothing is left, since the pool counts as
     // unhealthy until one succeeds and its dependants refuse their acquires.
-    auto wanted = !st.waiters.empty() || st.idle.size() < st.cfg.min_idle || live == 0;
+    auto wanted = !st.waiters.empty() || idle < st.cfg.min_idle || live == 0;
     if (st.creating > 0 || !st.pacing.may_create(self->clock().now(), !st.waiters.empty()))
       return;
     if (wanted && live < st.cfg.max_size)
@@ -602,7 +625,7 @@ void grow(self_ptr self) {
     return;
   }
   while (live < st.cfg.max_size &&
-         (st.creating < st.waiters.size() || st.idle.size() + st.creating < st.cfg.min_idle)) {
+         (st.creating < st.waiters.size() || idle + st.creating < st.cfg.min_idle)) {
     create_resource(self);
     ++live;
   }
@@ -681,8 +704,8 @@ void record_wait(pool_data& st, caf::timespan waited) {
   st.counters.acquire_wait_total_us += us;
 }
 
-/// Leases an idle slot to `holder`.
-lease open_lease(self_ptr self, uint64_t slot_id, holder_ref holder) {
+/// Leases an idle slot to `holder`; counted as an acquire unless it is for the shelf.
+lease open_lease(self_ptr self, uint64_t slot_id, holder_ref holder, bool counted = true) {
   auto& st = self->state;
   auto& s = st.slots.at(slot_id);
   set_slot_state(st, s, slot_state::leased);
@@ -690,7 +713,8 @@ lease open_lease(self_ptr self, uint64_t slot_id, holder_ref holder) {
   auto has_ttl = st.cfg.lease_ttl.count() > 0;
   auto& entry = st.leases.open(slot_id, std::move(holder),
                                has_ttl ? self->clock().now() : time_point{}, st.cfg.lease_ttl);
-  ++st.counters.acquired;
+  if (counted)
+    ++st.counters.acquired;
   if (has_ttl)
     arm_sweep(self);
   return lease{entry.id, st.cfg.name, s.id, s.handle};
@@ -700,10 +724,99 @@ lease open_lease(self_ptr self, uint64_t slot_id, holder_ref holder) {
 void grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_reply& reply) {
   auto granted = open_lease(self, slot_id, std::move(holder));
   if (reply.blocking)
-    reply.blocking->grant(std::move(granted), self->state.slots.at(slot_id).view->get());
+    reply.blocking->grant(std::move(granted), self->state.slots.at(slot_id).view->get(),
+                          self->state.shelf);
   else
     reply.promise.deliver(std::move(granted));
 }
+
+// --- the shelf ------------------------------------------------------------------
+
+const holder_ref shelf_holder{{}, "the shelf"};
+
+/// Whether idle resources may wait on the shelf: while a thread acquires, the
+/// pool serves and nobody waits in line, and no acquire needs the pool itself (a
+/// check on acquire, a lease TTL that times each lease, a dependency refusing).
+bool may_shelve(self_ptr self) {
+  auto& st = self->state;
+  return st.shelf_wanted && st.shelf_held == 0 && st.serving() && st.waiters.empty() &&
+         st.cfg.lease_ttl.count() == 0 && !(st.cfg.health && st.cfg.health->on_acquire) &&
+         !refusal_by_dependency(self);
+}
+
+/// Lends the idle resources to the shelf, each as a lease the shelf holds; ones
+/// degraded, outdated or with no connection stay with the pool.
+void stock_shelf(self_ptr self) {
+  auto& st = self->state;
+  if (st.idle.empty() || !may_shelve(self))
+    return;
+  std::vector<lease_shelf::stocked> items;
+  std::deque<uint64_t> kept;
+  for (auto slot_id : st.idle) {
+    auto& s = st.slots.at(slot_id);
+    auto conn = s.view->get();
+    if (!conn || s.outdated || s.health == health_status::degraded) {
+      kept.push_back(slot_id);
+      continue;
+    }
+    if (!st.shelf_oldest || s.idle_since < *st.shelf_oldest)
+      st.shelf_oldest = s.idle_since;
+    items.push_back(
+      {{open_lease(self, slot_id, shelf_holder, false), std::move(conn)}, s.idle_since});
+  }
+  st.idle = std::move(kept);
+  st.shelf->stock(std::move(items), st.cfg.lifo);
+  if (st.cfg.idle_timeout.count() > 0)
+    arm_sweep(self);
+}
+
+/// Takes back what the shelf holds: those resources are idle with the pool again
+/// (idle since their last return, which the pool did not see, if a thread used
+/// them), and the leases threads hold come back through the pool. False if
+/// nothing came back.
+bool recall_shelf(self_ptr self) {
+  auto& st = self->state;
+  if (!std::exchange(st.shelf_oldest, std::nullopt))
+    return false; // nothing was stocked since the last recall
+  auto back = st.shelf->recall();
+  if (back.empty())
+    return false;
+  auto now = self->clock().now();
+  for (const auto& r : back) {
+    auto [outcome, entry] = st.leases.close(r.lease);
+    if (outcome != lease_close::released)
+      continue;
+    auto& s = st.slots.at(entry->slot);
+    set_slot_state(st, s, slot_state::idle);
+    s.idle_since = r.used ? now : r.idle_since;
+    st.idle.push_back(entry->slot);
+  }
+  // The sweep reads the front as the longest idle.
+  std::stable_sort(st.idle.begin(), st.idle.end(), [&](uint64_t a, uint64_t b) {
+    return st.slots.at(a).idle_since < st.slots.at(b).idle_since;
+  });
+  return true;
+}
+
+/// Holds the shelf's resources with the pool while a message that may look at or
+/// change them is handled, and stocks the shelf again after: the shelf lends
+/// resources only between the messages of the blocking hot path.
+class shelf_hold {
+public:
+  explicit shelf_hold(self_ptr self) : self_(self) {
+    recall_shelf(self_);
+    ++self_->state.shelf_held;
+  }
+  ~shelf_hold() {
+    --self_->state.shelf_held;
+    stock_shelf(self_);
+  }
+  shelf_hold(const shelf_hold&) = delete;
+  shelf_hold& operator=(const shelf_hold&) = delete;
+
+private:
+  self_ptr self_;
+};
 
 /// Answers the waiters whose time is up with their timeout: never served late.
 void expire_waiters(self_ptr self, time_point now) {
@@ -787,6 +900,7 @@ void serve_waiters(self_ptr self) {
     return;
   if (st.waiters.empty()) {
     grow(self);
+    stock_shelf(self);
     return;
   }
   auto now = self->clock().now();
@@ -800,6 +914,7 @@ void serve_waiters(self_ptr self) {
     hand_over(self, *slot_id, std::move(w.holder), w.payload, w.deadline);
   }
   grow(self);
+  stock_shelf(self);
 }
 
 void watch(self_ptr self, const caf::actor_addr& holder) {
@@ -840,17 +955,24 @@ first_answer answer_at_once(self_ptr self) {
   return {};
 }
 
-/// Queues an acquire behind earlier ones, with its own deadline.
+/// Queues an acquire behind earlier ones, with its own deadline. Nothing waits on
+/// the shelf while someone waits in line: what it held serves the line.
 void enqueue(self_ptr self, caf::timespan timeout, holder_ref holder, lease_reply reply) {
   auto& st = self->state;
   auto now = self->clock().now();
   reply.queued_at = now;
   st.waiters.push(std::move(reply), std::move(holder), now + timeout);
   arm_sweep(self);
-  grow(self);
+  if (recall_shelf(self))
+    serve_waiters(self);
+  else
+    grow(self);
 }
 
 caf::result<lease> acquire_for_actor(self_ptr self, caf::timespan timeout) {
+  // Actors acquire through the pool: the shelf is for threads.
+  self->state.shelf_wanted = false;
+  shelf_hold hold{self};
   auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
   watch(self, sender);
   auto now = answer_at_once(self);
@@ -869,6 +991,8 @@ caf::result<lease> acquire_for_actor(self_ptr self, caf::timespan timeout) {
 }
 
 void acquire_for_thread(self_ptr self, caf::timespan timeout, const blocking_acquire& reply) {
+  // The caller found the shelf empty; from now on it is stocked for threads.
+  self->state.shelf_wanted = true;
   holder_ref holder{{}, reply->holder()};
   lease_reply answer{{}, reply, {}};
   auto now = answer_at_once(self);
@@ -878,6 +1002,7 @@ void acquire_for_thread(self_ptr self, caf::timespan timeout, const blocking_acq
     hand_over(self, *now.slot, std::move(holder), answer, self->clock().now() + timeout);
   else
     enqueue(self, timeout, std::move(holder), std::move(answer));
+  stock_shelf(self);
 }
 
 /// Has a resource reset by its driver (out of line meanwhile) and puts it back in
@@ -1038,6 +1163,7 @@ caf::timespan check_timeout(const pool_data& st) {
 /// handed out again, since whatever broke one connection often broke them all.
 void revalidate_idle(self_ptr self) {
   auto& st = self->state;
+  recall_shelf(self);
   auto ids = std::exchange(st.idle, {});
   for (auto slot_id : ids) {
     auto& s = st.slots.at(slot_id);
@@ -1643,6 +1769,11 @@ caf::result<pool_state> resume(self_ptr self) {
 pool_stats stats_of(self_ptr self) {
   auto& st = self->state;
   auto s = st.counters;
+  // Acquires served by the shelf waited for nothing.
+  auto shelf = st.shelf->counted();
+  s.acquired += shelf.taken;
+  s.acquire_wait_histogram[0] += shelf.taken;
+  s.dead_on_acquire += shelf.dead;
   s.name = st.cfg.name;
   s.state = st.state;
   s.min_idle = st.cfg.min_idle;
@@ -1954,6 +2085,7 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
   start_supervisor(self);
   start_checker(self);
   self->set_down_handler([self](caf::down_msg& msg) {
+    shelf_hold hold{self};
     auto& sup = self->state.supervisor;
     if (sup && msg.source == sup.address())
       on_supervisor_down(self, msg.reason);
@@ -1974,49 +2106,118 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
       acquire_for_thread(self, timeout, reply);
     },
     [self](release_atom, uint64_t id) -> caf::result<caf::ok_atom> {
+      shelf_hold hold{self};
       if (auto err = close_lease(self, id))
         return err;
       return caf::ok_atom::value;
     },
     [self](return_atom, uint64_t id) { close_lease(self, id); },
-    [self](exec_atom, uint64_t id, const std::string& request) { return exec(self, id, request); },
+    [self](exec_atom, uint64_t id, const std::string& request) {
+      shelf_hold hold{self};
+      return exec(self, id, request);
+    },
     [self](fail_atom, uint64_t id, const std::string& reason) {
+      shelf_hold hold{self};
       return report_failure(self, id, reason);
     },
     [self](resize_atom, uint32_t min_idle, uint32_t max_size) {
+      shelf_hold hold{self};
       return resize(self, min_idle, max_size);
     },
-    [self](suspend_atom) { return suspend(self); },
-    [self](resume_atom) { return resume(self); },
-    [self](drain_atom) { return begin_drain(self); },
-    [self](stats_atom) { return stats_of(self); },
+    [self](suspend_atom) {
+      shelf_hold hold{self};
+      return suspend(self);
+    },
+    [self](resume_atom) {
+      shelf_hold hold{self};
+      return resume(self);
+    },
+    [self](drain_atom) {
+      shelf_hold hold{self};
+      return begin_drain(self);
+    },
+    [self](stats_atom) {
+      shelf_hold hold{self};
+      return stats_of(self);
+    },
     [self](quarantine_atom, const std::string& resource, const std::string& reason) {
+      shelf_hold hold{self};
       return quarantine_by_hand(self, resource, reason);
     },
-    [self](release_atom, const std::string& resource) { return release_by_hand(self, resource); },
-    [self](quarantine_atom) { return quarantine_entries(self); },
-    [self](maintain_atom, const std::string& resource) { return maintain_by_hand(self, resource); },
-    [self](resources_atom) { return resources_of(self); },
-    [self](configure_atom, const pool_update& update) { return configure(self, update); },
-    [self](const health_report& report) { on_health(self, report); },
-    [self](const quarantine_outcome& outcome) { on_quarantine_outcome(self, outcome); },
-    [self](sweep_atom) { sweep(self); },
-    [self](deadline_atom) { on_drain_deadline(self); },
-    [self](grow_atom) { grow(self); },
-    [self](retry_atom) { retry(self); },
+    [self](release_atom, const std::string& resource) {
+      shelf_hold hold{self};
+      return release_by_hand(self, resource);
+    },
+    [self](quarantine_atom) {
+      shelf_hold hold{self};
+      return quarantine_entries(self);
+    },
+    [self](maintain_atom, const std::string& resource) {
+      shelf_hold hold{self};
+      return maintain_by_hand(self, resource);
+    },
+    [self](resources_atom) {
+      shelf_hold hold{self};
+      return resources_of(self);
+    },
+    [self](configure_atom, const pool_update& update) {
+      shelf_hold hold{self};
+      return configure(self, update);
+    },
+    [self](const health_report& report) {
+      shelf_hold hold{self};
+      on_health(self, report);
+    },
+    [self](const quarantine_outcome& outcome) {
+      shelf_hold hold{self};
+      on_quarantine_outcome(self, outcome);
+    },
+    [self](sweep_atom) {
+      shelf_hold hold{self};
+      sweep(self);
+    },
+    [self](deadline_atom) {
+      shelf_hold hold{self};
+      on_drain_deadline(self);
+    },
+    [self](grow_atom) {
+      shelf_hold hold{self};
+      grow(self);
+    },
+    [self](retry_atom) {
+      shelf_hold hold{self};
+      retry(self);
+    },
     [self](recover_atom, uint64_t slot_id, const std::string& reason, bool last_chance) {
+      shelf_hold hold{self};
       if (auto i = self->state.slots.find(slot_id);
           i != self->state.slots.end() && i->second.state == slot_state::recovering)
         recover_in_place(self, slot_id, reason, last_chance);
     },
     [self](spawn_atom, const std::string& id, const resource_actor& handle) {
+      shelf_hold hold{self};
       on_resource_started(self, id, handle);
     },
-    [self](const child_restarted& note) { on_restarted(self, note); },
-    [self](const supervisor_escalated& note) { self->state.escalation = note.reason; },
-    [self](start_atom) { return start(self); },
-    [self](watch_atom, const pool_watcher_actor& watcher) { return set_watcher(self, watcher); },
-    [self](const availability_notice& notice) { on_availability(self, notice); },
+    [self](const child_restarted& note) {
+      shelf_hold hold{self};
+      on_restarted(self, note);
+    },
+    [self](const supervisor_escalated& note) {
+      shelf_hold hold{self};
+      self->state.escalation = note.reason;
+    },
+    [self](start_atom) {
+      shelf_hold hold{self};
+      return start(self);
+    },
+    [self](watch_atom, const pool_watcher_actor& watcher) {
+      shelf_hold hold{self};
+      return set_watcher(self, watcher);
+    },
+    [self](const availability_notice& notice) {
+      shelf_hold hold{self};
+      on_availability(self, notice);
+    },
   };
 }
 

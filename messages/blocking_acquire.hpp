@@ -23,6 +23,7 @@ namespace custodian {
 namespace drivers {
 class connection;
 }
+class lease_shelf;
 
 /// The caller's side: written once by the pool, then read by the caller.
 class acquire_slot {
@@ -47,6 +48,9 @@ public:
   bool ok() const { return !error_; }
   lease& granted() { return lease_; }
   std::shared_ptr<drivers::connection>& connection() { return conn_; }
+  /// Where the pool lends idle resources to this process's threads; null if it
+  /// lends none (see actors/lease_shelf.hpp).
+  std::shared_ptr<lease_shelf>& shelf() { return shelf_; }
   const caf::error& error() const { return error_; }
 
 private:
@@ -64,6 +68,7 @@ private:
 
   lease lease_;
   std::shared_ptr<drivers::connection> conn_;
+  std::shared_ptr<lease_shelf> shelf_;
   caf::error error_;
   std::atomic<uint32_t> ready_{0};
 };
@@ -85,9 +90,11 @@ public:
       fail(make_error(errc::unavailable, "pool ended before it answered the acquire"));
   }
 
-  void grant(lease granted, std::shared_ptr<drivers::connection> conn) {
+  void grant(lease granted, std::shared_ptr<drivers::connection> conn,
+             std::shared_ptr<lease_shelf> shelf) {
     slot_->lease_ = std::move(granted);
     slot_->conn_ = std::move(conn);
+    slot_->shelf_ = std::move(shelf);
     std::exchange(slot_, nullptr)->publish();
   }
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -11,8 +12,10 @@
 #include <caf/all.hpp>
 
 #include "actors/blocking_executor.hpp"
+#include "actors/lease_shelf.hpp"
 #include "actors/registry.hpp"
 #include "actors/root_supervisor.hpp"
+#include "drivers/driver.hpp"
 #include "messages/errors.hpp"
 #include "messages/type_registry.hpp"
 
@@ -74,11 +77,18 @@ struct runtime::impl {
   event_bus_actor bus;
   registry_actor registry;
   std::optional<shutdown_report> report;
-  /// Pool handles the registry gave out: the blocking acquire looks its pool up
-  /// here instead of asking the registry (a round trip from a thread) every time.
-  /// A pool keeps its handle for as long as it lives.
-  mutable std::mutex handles_mtx;
-  mutable std::map<std::string, pool_actor> handles;
+  /// A pool as the blocking acquire knows it: its handle, and the shelf where it
+  /// lends idle resources to threads (null until its first answer brings it).
+  struct known_pool {
+    pool_actor actor;
+    std::shared_ptr<lease_shelf> shelf;
+  };
+  /// Pools the registry gave out: the blocking acquire looks its pool up here
+  /// instead of asking the registry (a round trip from a thread) every time. A
+  /// pool keeps its handle for as long as it lives.
+  /// Read on every acquire, by threads that must not wait for each other.
+  mutable std::shared_mutex handles_mtx;
+  mutable std::map<std::string, known_pool> handles;
 
   /// Owns an actor system made from `c`.
   explicit impl(runtime_config c) : impl(c, std::make_unique<runtime_system_config>(c)) {}
@@ -109,8 +119,27 @@ struct runtime::impl {
   }
 
   void remember(const std::string& name, const pool_actor& handle) const {
-    std::lock_guard<std::mutex> guard{handles_mtx};
-    handles.insert_or_assign(name, handle);
+    std::unique_lock<std::shared_mutex> guard{handles_mtx};
+    if (auto& known = handles[name]; known.actor != handle)
+      known = {handle, nullptr};
+  }
+
+  void remember_shelf(const std::string& name, const pool_actor& handle,
+                      std::shared_ptr<lease_shelf> shelf) const {
+    std::unique_lock<std::shared_mutex> guard{handles_mtx};
+    if (auto i = handles.find(name); i != handles.end() && i->second.actor == handle)
+      i->second.shelf = std::move(shelf);
+  }
+
+  known_pool lookup(const std::string& name) const {
+    {
+      std::shared_lock<std::shared_mutex> guard{handles_mtx};
+      if (auto i = handles.find(name); i != handles.end())
+        return i->second;
+    }
+    auto found = ask<pool_actor>(sys, registry, caf::get_atom::value, name);
+    remember(name, found);
+    return {found, nullptr};
   }
 
   /// Waits until every actor of the tree has ended. An owned system waits for all
@@ -192,15 +221,31 @@ pool_actor runtime::pool(const std::string& name) const {
   return found;
 }
 
+namespace {
+
+/// An idle resource from the pool's shelf, without a message (the one this thread
+/// put back last if it is there): one whose connection died while idle is
+/// reported to the pool and the next one tried.
+std::optional<scoped_lease> take_from_shelf(const pool_actor& pool,
+                                            const std::shared_ptr<lease_shelf>& shelf) {
+  while (auto item = shelf->take(scoped_lease::put_back_last(*shelf))) {
+    if (item->conn->alive())
+      return scoped_lease{pool, std::move(item->granted), std::move(item->conn), shelf};
+    shelf->forget(item->granted.id, true);
+    caf::anon_send(pool, fail_atom::value, item->granted.id,
+                   std::string{"its connection was closed while idle"});
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
 scoped_lease runtime::acquire(const std::string& name, std::chrono::milliseconds timeout) {
-  auto target = [&] {
-    {
-      std::lock_guard<std::mutex> guard{impl_->handles_mtx};
-      if (auto i = impl_->handles.find(name); i != impl_->handles.end())
-        return i->second;
-    }
-    return pool(name);
-  }();
+  auto known = impl_->lookup(name);
+  if (known.shelf)
+    if (auto taken = take_from_shelf(known.actor, known.shelf))
+      return std::move(*taken);
+  auto& target = known.actor;
   static thread_local const std::string thread_name = [] {
     std::ostringstream out;
     out << "thread " << std::this_thread::get_id();
@@ -213,6 +258,8 @@ scoped_lease runtime::acquire(const std::string& name, std::chrono::milliseconds
   slot->wait();
   if (!slot->ok())
     throw to_lease_error(slot->error());
+  if (!known.shelf && slot->shelf())
+    impl_->remember_shelf(name, target, std::move(slot->shelf()));
   return scoped_lease{std::move(target), std::move(slot->granted()), std::move(slot->connection())};
 }
 

@@ -17,6 +17,7 @@ namespace custodian {
 namespace drivers {
 class connection;
 }
+class lease_shelf;
 
 /// Why an acquire or a use of a lease failed: the error code and a message that
 /// names the pool, lease or resource.
@@ -33,7 +34,11 @@ private:
 class scoped_lease {
 public:
   scoped_lease() = default;
-  scoped_lease(pool_actor pool, lease granted, std::shared_ptr<drivers::connection> conn);
+  /// `shelf`: where the lease came from without a message to the pool, and
+  /// where it goes back (see actors/lease_shelf.hpp); null for a lease the pool
+  /// granted itself.
+  scoped_lease(pool_actor pool, lease granted, std::shared_ptr<drivers::connection> conn,
+               std::shared_ptr<lease_shelf> shelf = nullptr);
   /// Returns the lease if still held.
   ~scoped_lease();
 
@@ -76,10 +81,14 @@ public:
   /// Reports the resource broken: the pool replaces it. The lease ends.
   void fail(const std::string& reason);
 
+  /// The lease this thread put back on `shelf` last; 0 if none.
+  static uint64_t put_back_last(const lease_shelf& shelf);
+
 private:
   pool_actor pool_;
   lease lease_;
   std::shared_ptr<drivers::connection> conn_;
+  std::shared_ptr<lease_shelf> shelf_;
   bool held_ = false;
 };
 
