@@ -133,13 +133,13 @@ void postgres_connection::on_notice(void* self, const PGresult* notice) {
   conn->goodbye_ = err;
 }
 
-std::optional<driver_error> postgres_connection::idle_failure() {
+std::optional<driver_error> postgres_connection::idle_failure(bool read_socket) {
   if (!broken_.empty())
     return driver_error{driver_errc::broken, "the connection broke earlier: " + broken_};
   auto* conn = conn_.get();
   if (PQstatus(conn) != CONNECTION_OK)
     return failed(pg::connection_lost(PQerrorMessage(conn)));
-  if (peer_closed_or_spoke(PQsocket(conn))) {
+  if (read_socket && peer_closed_or_spoke(PQsocket(conn))) {
     if (!PQconsumeInput(conn))
       return failed(pg::connection_lost(PQerrorMessage(conn)));
     PQisBusy(conn); // parses what came: a FATAL notice reaches on_notice
@@ -199,7 +199,9 @@ driver_result<json> postgres_connection::do_exec(const json& request, millis tim
     return driver_error{driver_errc::rejected,
                         "exec takes {\"sql\": \"...\", \"params\": [...]}: " + why};
   }
-  if (auto gone = idle_failure())
+  // A closed socket shows as the query's send or read failing, with the server's
+  // last words all the same: no poll of its own before every exec.
+  if (auto gone = idle_failure(false))
     return *gone;
   auto sql = request.at("sql").get<std::string>();
   std::optional<pg::text_params> params;

@@ -50,8 +50,9 @@ private:
   static void on_notice(void* self, const PGresult* notice);
 
   /// Why the connection cannot be used, seen without a round trip: broken by an
-  /// earlier call, closed by the server (its FATAL notice, or the socket's end).
-  std::optional<driver_error> idle_failure();
+  /// earlier call, closed by the server (its FATAL notice, or the socket's end;
+  /// the socket is looked at only with `read_socket`).
+  std::optional<driver_error> idle_failure(bool read_socket = true);
   /// `err`, with the server's last words when it ended the connection; a failure
   /// that breaks the connection is remembered, and every later call fails with it.
   driver_error failed(driver_error err);
