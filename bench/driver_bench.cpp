@@ -11,8 +11,9 @@
 //                pool holds is alive on the server and at least 2 are idle; with
 //                no traffic, and with one client every 20 ms
 // Each path runs a 1 s warm-up, then --rounds rounds (default 3) of --seconds /
-// --rounds (default 3 s in all), the paths interleaved so that the VM's drift
-// spreads over all of them. One line per path and thread count:
+// --rounds (default 3 s in all), interleaved with rounds of the bare path so that
+// the VM's drift spreads over both; each pooled path is compared with its own
+// bare rounds. One line per path and thread count:
 //   peer=bare|custodian|custodian-native workload=W threads=N ops_per_sec=N
 //   p50_us=N p99_us=N [ratio_to_bare=R] cpu_us_per_op=N errors=N
 // cpu_us_per_op is the CPU this process (client threads and the runtime's, not
@@ -120,9 +121,45 @@ samples run_threads(int n, clock_type::duration d, const std::function<bool(int)
   return s;
 }
 
-/// Warms every path, then measures them in interleaved rounds; prints one line each.
-/// Only the paths `o.peers` names run when it names any (to profile one alone);
-/// the ratio needs the bare path.
+/// `o.rounds` rounds of every path in `set`, interleaved so that the VM's drift
+/// spreads over all of them.
+void measure(const std::vector<path*>& set, int n, const options& o) {
+  auto slice = o.seconds / o.rounds;
+  for (int r = 0; r < o.rounds; ++r)
+    for (auto* p : set) {
+      auto cpu0 = process_cpu_s();
+      auto s = run_threads(n, slice, p->op, p->errors);
+      p->cpu_s += process_cpu_s() - cpu0;
+      p->measured.elapsed += s.elapsed;
+      p->measured.ns.insert(p->measured.ns.end(), s.ns.begin(), s.ns.end());
+    }
+}
+
+double ops_per_second(const path& p) {
+  return per_second(p.measured.ns.size(), p.measured.elapsed);
+}
+
+void print(const std::string& workload, int n, path& p, const path* bare) {
+  auto p50 = percentile_us(p.measured.ns, 0.50);
+  auto p99 = percentile_us(p.measured.ns, 0.99);
+  char ratio[32] = "";
+  if (bare)
+    std::snprintf(ratio, sizeof ratio, " ratio_to_bare=%.2f",
+                  ops_per_second(p) / ops_per_second(*bare));
+  auto cpu_us_per_op = p.cpu_s * 1e6 / double(std::max<std::size_t>(1, p.measured.ns.size()));
+  std::printf("peer=%s workload=%s threads=%d ops_per_sec=%.0f p50_us=%lld p99_us=%lld%s "
+              "cpu_us_per_op=%.1f errors=%zu\n",
+              p.peer.c_str(), workload.c_str(), n, ops_per_second(p), static_cast<long long>(p50),
+              static_cast<long long>(p99), ratio, cpu_us_per_op, p.errors);
+  std::fflush(stdout);
+}
+
+/// Warms every path, then measures each against the first (bare) in rounds of
+/// their own: a native path resets its connection after every use, and that
+/// work (blocking workers, messages to the pool) slows the path measured right
+/// after it. The bare line is its figure beside the first path. Only the paths
+/// `o.peers` names run when it names any (to profile one alone); the ratio needs
+/// the bare path.
 void compare(const std::string& workload, int n, std::vector<path>& paths, const options& o) {
   if (!o.peers.empty())
     std::erase_if(paths, [&](const path& p) {
@@ -133,29 +170,23 @@ void compare(const std::string& workload, int n, std::vector<path>& paths, const
   std::size_t ignored = 0;
   for (auto& p : paths)
     run_threads(n, 1s, p.op, ignored);
-  auto slice = o.seconds / o.rounds;
-  for (int r = 0; r < o.rounds; ++r)
-    for (auto& p : paths) {
-      auto cpu0 = process_cpu_s();
-      auto s = run_threads(n, slice, p.op, p.errors);
-      p.cpu_s += process_cpu_s() - cpu0;
-      p.measured.elapsed += s.elapsed;
-      p.measured.ns.insert(p.measured.ns.end(), s.ns.begin(), s.ns.end());
-    }
-  double bare = per_second(paths.front().measured.ns.size(), paths.front().measured.elapsed);
-  for (auto& p : paths) {
-    auto ops = per_second(p.measured.ns.size(), p.measured.elapsed);
-    auto p50 = percentile_us(p.measured.ns, 0.50);
-    auto p99 = percentile_us(p.measured.ns, 0.99);
-    char ratio[32] = "";
-    if (&p != &paths.front() && paths.front().peer == "bare")
-      std::snprintf(ratio, sizeof ratio, " ratio_to_bare=%.2f", ops / bare);
-    auto cpu_us_per_op = p.cpu_s * 1e6 / double(std::max<std::size_t>(1, p.measured.ns.size()));
-    std::printf("peer=%s workload=%s threads=%d ops_per_sec=%.0f p50_us=%lld p99_us=%lld%s "
-                "cpu_us_per_op=%.1f errors=%zu\n",
-                p.peer.c_str(), workload.c_str(), n, ops, static_cast<long long>(p50),
-                static_cast<long long>(p99), ratio, cpu_us_per_op, p.errors);
-    std::fflush(stdout);
+  auto& first = paths.front();
+  bool has_bare = first.peer == "bare";
+  if (paths.size() == 1 || !has_bare) {
+    std::vector<path*> all;
+    for (auto& p : paths)
+      all.push_back(&p);
+    measure(all, n, o);
+    for (auto& p : paths)
+      print(workload, n, p, nullptr);
+    return;
+  }
+  for (std::size_t i = 1; i < paths.size(); ++i) {
+    path bare{first.peer, first.op, {}, 0, 0};
+    measure({&bare, &paths[i]}, n, o);
+    if (i == 1)
+      print(workload, n, bare, nullptr);
+    print(workload, n, paths[i], &bare);
   }
 }
 
