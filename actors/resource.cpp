@@ -289,12 +289,14 @@ void schedule_retry(self_ptr self, const drivers::driver_error& err) {
   self->delayed_send(self, delay, retry_atom::value, st.retry_id);
 }
 
-/// A refused connect, a server that does not serve and rejected credentials say
-/// something about the backend, not this connection: the resource does not retry
-/// them but reports them at once, so that its pool (which paces creations by the
-/// class of failure) and those waiting on it hear now.
+/// Only a connect that timed out or a driver that threw may be this attempt's bad
+/// luck. Anything else says something about the backend (it refused, does not
+/// serve, rejected the credentials, is a standby, closed the connection as it was
+/// made: a server shutting down): the resource does not retry it but reports it at
+/// once, so that its pool (which paces creations by the class of failure) and
+/// those waiting on it hear now.
 bool about_the_backend(drivers::driver_errc code) {
-  return drivers::cheap_to_retry(code) || code == drivers::driver_errc::auth;
+  return code != drivers::driver_errc::timeout && code != drivers::driver_errc::exception;
 }
 
 void connect_attempt(self_ptr self) {
@@ -446,14 +448,22 @@ caf::result<ping_result> run_ping(self_ptr self) {
     self, timeout,
     [conn = st.conn, timeout](call_ticket& t) {
       auto res = conn->ping(timeout);
-      if (res)
+      if (res) {
         t.probe = std::move(res.value());
-      else
+      } else {
         t.error = res.error();
+        // A connection that is closed (the server ended it) cannot pass a later
+        // probe: the reason says so, and the health checker need not wait for more.
+        if (!conn->alive())
+          t.error->code = drivers::driver_errc::closed;
+      }
     },
     [self, promise](call_ticket& t) mutable {
       if (t.error)
-        promise.deliver(resource_error(self, errc::driver_error, driver_failure("ping", *t.error)));
+        promise.deliver(
+          make_error(errc::driver_error,
+                     "resource " + self->state.cfg.id + ": " + driver_failure("ping", *t.error),
+                     static_cast<uint8_t>(t.error->code)));
       else
         promise.deliver(
           ping_result{static_cast<uint64_t>(t.probe.latency.count()), std::move(t.probe.degraded)});

@@ -154,7 +154,7 @@ TEST_CASE_FIXTURE(bus_fixture,
   subscribe({}, recorder(rec, true));
   drivers::sim_script script;
   script.fail_connects = 1;
-  script.connect_error = drivers::driver_errc::broken; // retried by the resource itself
+  script.connect_error = drivers::driver_errc::exception; // retried by the resource itself
   sim->set_script("db-1", script);
   auto res = make_resource("db-1");
   auto init = ask(res, initialize_atom::value);

@@ -142,7 +142,7 @@ TEST_CASE_FIXTURE(registry_fixture,
   // db's first resource fails its first connect: db warms only after the retry.
   drivers::sim_script once;
   once.fail_connects = 1;
-  once.connect_error = drivers::driver_errc::broken; // retried by the resource itself
+  once.connect_error = drivers::driver_errc::exception; // retried by the resource itself
   sim->set_script("db-1", once);
   auto pools = add_all({pool_named("orders", {on("db")}), pool_named("db")});
   auto orders = pools.at("orders");

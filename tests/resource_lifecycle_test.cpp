@@ -243,7 +243,7 @@ TEST_CASE("every (state, operation) pair lands in its state or is refused withou
 TEST_CASE_FIXTURE(deterministic_fixture, "retries failed connects with exponential backoff") {
   drivers::sim_script script;
   script.fail_connects = 2;
-  script.connect_error = drivers::driver_errc::broken; // the connection's fault, not the backend's
+  script.connect_error = drivers::driver_errc::exception; // this attempt's bad luck
   sim->set_script("db-1", script);
   auto res = make_resource("db-1");
   auto p = ask(res, initialize_atom::value);
@@ -273,9 +273,10 @@ TEST_CASE_FIXTURE(deterministic_fixture, "retries failed connects with exponenti
 }
 
 TEST_CASE_FIXTURE(deterministic_fixture,
-                  "a refused connect and rejected credentials are reported at once, not retried") {
+                  "a connect failure about the backend is reported at once, not retried") {
   for (auto why : {drivers::driver_errc::refused, drivers::driver_errc::unavailable,
-                   drivers::driver_errc::auth}) {
+                   drivers::driver_errc::auth, drivers::driver_errc::broken,
+                   drivers::driver_errc::read_only}) {
     drivers::sim_script script;
     script.fail_connects = 100;
     script.connect_error = why;
