@@ -10,6 +10,7 @@
 
 #include "actors/deadline_index.hpp"
 #include "actors/deadline_timer.hpp"
+#include "drivers/driver.hpp"
 #include "messages/errors.hpp"
 
 namespace custodian {
@@ -63,10 +64,14 @@ void schedule(self_ptr self, watched& w) {
   arm(self);
 }
 
-/// A probe of watch `key` ended; `passed` is empty when it did not count (the
-/// resource was busy).
-void record(self_ptr self, const std::string& id, uint64_t key, std::optional<bool> passed,
-            uint64_t latency_us, std::string error, std::string degraded = {}) {
+/// How a probe ended: it did not count (the resource was busy), passed, failed,
+/// or failed on a connection the server closed.
+enum class probe_outcome { busy, passed, failed, closed };
+
+/// A probe of watch `key` ended; `text` is why it failed, or why a passed one
+/// was judged degraded.
+void record(self_ptr self, const std::string& id, uint64_t key, probe_outcome outcome,
+            uint64_t latency_us, std::string text) {
   auto& st = self->state;
   auto i = st.resources.find(id);
   // Unwatched meanwhile, perhaps watched again: a probe of an earlier watch is
@@ -75,17 +80,17 @@ void record(self_ptr self, const std::string& id, uint64_t key, std::optional<bo
     return;
   auto& w = i->second;
   w.probing = false;
-  if (passed) {
+  if (outcome != probe_outcome::busy) {
+    auto passed = outcome == probe_outcome::passed;
     auto changed =
-      w.tracker.record(*passed, std::chrono::microseconds{latency_us}, !degraded.empty());
+      outcome == probe_outcome::closed
+        ? w.tracker.record_closed()
+        : w.tracker.record(passed, std::chrono::microseconds{latency_us}, passed && !text.empty());
     w.report.status = w.tracker.status();
     w.report.consecutive_failures = w.tracker.consecutive_failures();
-    if (*passed) {
+    if (passed)
       w.report.latency_us = latency_us;
-      w.report.last_error = std::move(degraded); // why a stage judged it degraded
-    } else {
-      w.report.last_error = std::move(error);
-    }
+    w.report.last_error = std::move(text); // after a pass: why a stage judged it degraded
     if (changed && st.watcher)
       self->send(st.watcher, w.report);
   }
@@ -96,15 +101,19 @@ void probe(self_ptr self, const std::string& id) {
   auto& w = self->state.resources.at(id);
   w.probing = true;
   self->request(w.handle, caf::timespan{self->state.cfg.timeout}, ping_atom::value)
-    .then([self, id, key = w.key](
-            const ping_result& r) { record(self, id, key, true, r.latency_us, {}, r.degraded); },
-          [self, id, key = w.key](caf::error& err) {
-            // Leased, initializing or in a call: not a failure of the resource.
-            if (busy(err))
-              record(self, id, key, std::nullopt, 0, {});
-            else
-              record(self, id, key, false, 0, describe(err));
-          });
+    .then(
+      [self, id, key = w.key](const ping_result& r) {
+        record(self, id, key, probe_outcome::passed, r.latency_us, r.degraded);
+      },
+      [self, id, key = w.key](caf::error& err) {
+        // Leased, initializing or in a call: not a failure of the resource.
+        if (busy(err))
+          record(self, id, key, probe_outcome::busy, 0, {});
+        else if (driver_reason_of(err) == static_cast<uint8_t>(drivers::driver_errc::closed))
+          record(self, id, key, probe_outcome::closed, 0, describe(err));
+        else
+          record(self, id, key, probe_outcome::failed, 0, describe(err));
+      });
 }
 
 void on_probe_timer(self_ptr self) {

@@ -10,6 +10,14 @@ std::chrono::milliseconds probe_delay(const health_policy& policy, double unit_d
   return std::chrono::milliseconds{static_cast<int64_t>(interval * (1.0 + spread))};
 }
 
+bool health_tracker::record_closed() {
+  auto before = status_;
+  failures_ = std::max(failures_ + 1, policy_.unhealthy_threshold);
+  passes_ = 0;
+  status_ = health_status::unhealthy;
+  return status_ != before;
+}
+
 bool health_tracker::record(bool passed, std::chrono::microseconds latency,
                             bool degraded_by_driver) {
   auto before = status_;

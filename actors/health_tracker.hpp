@@ -39,6 +39,10 @@ public:
   /// A pass is degraded when slower than the policy allows or when a driver stage
   /// says so (`degraded_by_driver`).
   bool record(bool passed, std::chrono::microseconds latency, bool degraded_by_driver = false);
+  /// Records a failed probe that found the connection closed (the server ended
+  /// it): no later probe can pass on it, so the resource is unhealthy at once
+  /// whatever the threshold. Returns true if the status changed.
+  bool record_closed();
 
   health_status status() const { return status_; }
   /// Failures in a row so far (what quarantine counts).

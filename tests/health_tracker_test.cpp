@@ -42,6 +42,20 @@ TEST_CASE("consecutive results flip the status at their thresholds") {
   CHECK(t.status() == health_status::healthy);
 }
 
+TEST_CASE("a probe that found its connection closed is unhealthy at once, whatever the threshold") {
+  health_tracker t{thresholds(2, 3)};
+  CHECK(t.record(true, 1ms));
+  CHECK(t.record_closed());
+  CHECK(t.status() == health_status::unhealthy);
+  CHECK(t.consecutive_failures() == 3);
+  CHECK_FALSE(t.record_closed()); // no change
+  CHECK(t.consecutive_failures() == 4);
+  // It comes back as any unhealthy resource does (a new connection, in practice).
+  CHECK_FALSE(t.record(true, 1ms));
+  CHECK(t.record(true, 1ms));
+  CHECK(t.status() == health_status::healthy);
+}
+
 TEST_CASE("a failure between passes resets the count of failures") {
   health_tracker t{thresholds(1, 2)};
   t.record(true, 1ms);

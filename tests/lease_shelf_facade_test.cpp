@@ -12,72 +12,18 @@
 #include <caf/all.hpp>
 #include <doctest/doctest.h>
 
-#include "drivers/driver.hpp"
 #include "messages/errors.hpp"
 #include "runtime/runtime.hpp"
+#include "tests/support/switch_driver.hpp"
 
 using namespace custodian;
+using namespace custodian::test;
 using namespace std::chrono_literals;
 
 namespace {
 
 /// Bound of every wait: a bug fails the test instead of hanging it.
 constexpr auto bound = std::chrono::seconds{30};
-
-/// A connection whose liveness and leftover state the test sets.
-class switch_connection final : public drivers::connection {
-public:
-  std::atomic<bool> dead{false};
-  std::atomic<bool> dirty{false};
-  std::atomic<int> resets{0};
-
-protected:
-  bool do_alive() override { return !dead; }
-  bool do_needs_reset() override { return dirty; }
-  drivers::driver_status do_ping(drivers::millis) override {
-    if (dead)
-      return drivers::driver_error{drivers::driver_errc::broken, "gone"};
-    return drivers::done{};
-  }
-  drivers::driver_result<nlohmann::json> do_exec(const nlohmann::json& request,
-                                                 drivers::millis) override {
-    return request;
-  }
-  drivers::driver_status do_reset(drivers::millis) override {
-    ++resets;
-    dirty = false;
-    return drivers::done{};
-  }
-  drivers::driver_status do_close(drivers::millis) override { return drivers::done{}; }
-};
-
-/// Counts the connections it opened and how many of them are still open.
-class switch_driver final : public drivers::driver {
-public:
-  std::string name() const override { return "switch"; }
-
-  std::size_t opened() {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return made_.size();
-  }
-  std::size_t still_open() {
-    std::lock_guard<std::mutex> guard{mtx_};
-    return std::count_if(made_.begin(), made_.end(), [](auto& c) { return c->is_open(); });
-  }
-
-protected:
-  drivers::driver_result<std::shared_ptr<drivers::connection>>
-  do_connect(const std::string&, drivers::millis) override {
-    auto c = std::make_shared<switch_connection>();
-    std::lock_guard<std::mutex> guard{mtx_};
-    made_.push_back(c);
-    return std::shared_ptr<drivers::connection>{c};
-  }
-
-private:
-  std::mutex mtx_;
-  std::vector<std::shared_ptr<switch_connection>> made_;
-};
 
 pool_config shelf_pool(std::shared_ptr<switch_driver> d, uint32_t min_idle, uint32_t max_size) {
   pool_config c;
