@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <limits>
 #include <map>
 #include <optional>
 #include <random>
@@ -220,6 +221,9 @@ struct pool_data {
   /// since of what was stocked, for the idle sweep.
   std::shared_ptr<lease_shelf> shelf = std::make_shared<lease_shelf>();
   bool shelf_wanted = false;
+  /// Times in a row the pool found nobody waiting in line since someone last
+  /// did: under contention the line is fair, so the shelf waits for calm.
+  uint32_t calm = std::numeric_limits<uint32_t>::max();
   uint32_t shelf_held = 0;
   std::optional<time_point> shelf_oldest;
 
@@ -735,13 +739,14 @@ void grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_reply& repl
 const holder_ref shelf_holder{{}, "the shelf"};
 
 /// Whether idle resources may wait on the shelf: while a thread acquires, the
-/// pool serves and nobody waits in line, and no acquire needs the pool itself (a
-/// check on acquire, a lease TTL that times each lease, a dependency refusing).
+/// pool serves and nobody waited in line for as many returns as it has
+/// resources, and no acquire needs the pool itself (a check on acquire, a lease
+/// TTL that times each lease, a dependency refusing).
 bool may_shelve(self_ptr self) {
   auto& st = self->state;
   return st.shelf_wanted && st.shelf_held == 0 && st.serving() && st.waiters.empty() &&
-         st.cfg.lease_ttl.count() == 0 && !(st.cfg.health && st.cfg.health->on_acquire) &&
-         !refusal_by_dependency(self);
+         st.calm >= st.cfg.max_size && st.cfg.lease_ttl.count() == 0 &&
+         !(st.cfg.health && st.cfg.health->on_acquire) && !refusal_by_dependency(self);
 }
 
 /// Lends the idle resources to the shelf, each as a lease the shelf holds; ones
@@ -899,6 +904,8 @@ void serve_waiters(self_ptr self) {
   if (!st.serving())
     return;
   if (st.waiters.empty()) {
+    if (st.calm < std::numeric_limits<uint32_t>::max())
+      ++st.calm;
     grow(self);
     stock_shelf(self);
     return;
@@ -962,6 +969,7 @@ void enqueue(self_ptr self, caf::timespan timeout, holder_ref holder, lease_repl
   auto now = self->clock().now();
   reply.queued_at = now;
   st.waiters.push(std::move(reply), std::move(holder), now + timeout);
+  st.calm = 0;
   arm_sweep(self);
   if (recall_shelf(self))
     serve_waiters(self);
