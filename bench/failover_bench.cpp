@@ -136,6 +136,9 @@ private:
   /// Shuts the runtime down and records the server's count of the pool's
   /// connections once they are closed (10 s at most).
   void shut_down(run_record& r, runtime& rt) {
+    auto before = stats_of(rt, pool_name);
+    r.add("pool_created", wall_ms()).value = static_cast<double>(before.created);
+    r.add("pool_idle_closed", wall_ms()).value = static_cast<double>(before.idle_closed);
     rt.shutdown();
     auto until = wall_ms() + 10'000;
     int left = server_conns();

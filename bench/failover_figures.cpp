@@ -104,6 +104,11 @@ public:
     // shut down (the server's count), so none leaked.
     if (const auto* closed = r_.find("conns_after_shutdown"))
       put("conns_after_shutdown", num(closed->value));
+    // How many connections the pool opened over the run, and closed for idleness:
+    // churn shows as both growing with the run's length.
+    for (const char* key : {"pool_created", "pool_idle_closed"})
+      if (const auto* e = r_.find(key))
+        put(key, num(e->value));
     return std::move(out_);
   }
 
@@ -259,8 +264,11 @@ std::string summary_of(const std::vector<const figure_value*>& vs) {
   if (std::all_of(vs.begin(), vs.end(), [&](auto* v) { return same(v, vs[0]); }))
     return vs[0] ? text_of(*vs[0]) : "na";
   std::string joined;
-  for (auto* v : vs)
-    joined += (joined.empty() ? "" : ",") + (v ? text_of(*v) : std::string{"na"});
+  for (auto* v : vs) {
+    if (!joined.empty())
+      joined += ',';
+    joined += v ? text_of(*v) : std::string{"na"};
+  }
   return joined;
 }
 
