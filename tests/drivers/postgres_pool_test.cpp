@@ -12,6 +12,7 @@
 
 #include <doctest/doctest.h>
 
+#include "drivers/postgres/pg_round_trip.hpp"
 #include "runtime/config.hpp"
 #include "runtime/pool_from_json.hpp"
 #include "tests/drivers/postgres_test_support.hpp"
@@ -222,6 +223,32 @@ TEST_CASE("postgres: the native handle serves the holder, and the session is res
     CHECK(lease.exec(json{{"sql", "SHOW application_name"}}, 2s)["rows"][0][0] == "orders");
   }
   CHECK(stats_of(rt, "orders").reset_on_return >= 1);
+  rt.shutdown();
+  CHECK(backends_become(server, "orders", 0));
+}
+
+TEST_CASE("postgres: health probes every few milliseconds never touch a native handle in use") {
+  pg_server server;
+  runtime rt;
+  auto cfg = pg_pool("orders", server, 1, 1);
+  cfg.health->policy.interval = 2ms;
+  rt.add_pool(cfg);
+  REQUIRE(pool_settles_at(rt, "orders", 1));
+  // Each round trip leaves the connection idle between the holder's calls, when a
+  // probe that ignored the lease would send its own query on the same handle.
+  int failed = 0;
+  std::string first_error;
+  for (int i = 0; i < 2'000; ++i) {
+    auto lease = rt.acquire("orders", 2s);
+    PGconn* pg = lease.connection_as<postgres_connection>().native();
+    auto r = pg::round_trip(pg, "SELECT 1", nullptr, deadline{2s});
+    if (!r || r.value().empty() || PQresultStatus(r.value().back().get()) != PGRES_TUPLES_OK) {
+      if (++failed == 1)
+        first_error = r ? PQerrorMessage(pg) : r.error().message;
+      lease.fail("native SELECT 1 failed");
+    }
+  }
+  CHECK_MESSAGE(failed == 0, first_error);
   rt.shutdown();
   CHECK(backends_become(server, "orders", 0));
 }
