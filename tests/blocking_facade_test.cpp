@@ -11,8 +11,10 @@
 #include "drivers/sim/sim_driver.hpp"
 #include "messages/errors.hpp"
 #include "runtime/runtime.hpp"
+#include "tests/support/pool_stats_of.hpp"
 
 using namespace custodian;
+using namespace custodian::test;
 using namespace std::chrono_literals;
 
 namespace {
@@ -30,28 +32,6 @@ pool_config small_pool(std::shared_ptr<drivers::sim_driver> sim, uint32_t min_id
   c.max_size = max_size;
   c.resource.init.backoff.base = 1ms;
   return c;
-}
-
-pool_stats stats_of(runtime& rt, const pool_actor& pool) {
-  caf::scoped_actor self{rt.system()};
-  pool_stats result;
-  self->request(pool, bound, stats_atom::value)
-    .receive([&](pool_stats& s) { result = std::move(s); },
-             [&](caf::error& err) { FAIL("stats failed: " << describe(err)); });
-  return result;
-}
-
-/// Asks the pool until `done(stats)` holds: an explicit wait for a state the test
-/// caused, not a sleep standing in for one.
-template <class Predicate>
-pool_stats await_stats(runtime& rt, const pool_actor& pool, Predicate done) {
-  auto give_up = std::chrono::steady_clock::now() + bound;
-  for (;;) {
-    auto s = stats_of(rt, pool);
-    if (done(s) || std::chrono::steady_clock::now() > give_up)
-      return s;
-    std::this_thread::yield();
-  }
 }
 
 errc code_of(const std::function<void()>& f) {

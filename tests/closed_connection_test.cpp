@@ -10,6 +10,7 @@
 
 #include "messages/errors.hpp"
 #include "runtime/runtime.hpp"
+#include "tests/support/pool_stats_of.hpp"
 #include "tests/support/switch_driver.hpp"
 
 using namespace custodian;
@@ -19,26 +20,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr auto bound = std::chrono::seconds{30};
-
-pool_stats stats_of(runtime& rt, const pool_actor& pool) {
-  caf::scoped_actor self{rt.system()};
-  pool_stats result;
-  self->request(pool, bound, stats_atom::value)
-    .receive([&](pool_stats& s) { result = std::move(s); },
-             [&](caf::error& err) { FAIL("stats failed: " << describe(err)); });
-  return result;
-}
-
-template <class Predicate>
-pool_stats await_stats(runtime& rt, const pool_actor& pool, Predicate done) {
-  auto give_up = std::chrono::steady_clock::now() + bound;
-  for (;;) {
-    auto s = stats_of(rt, pool);
-    if (done(s) || std::chrono::steady_clock::now() > give_up)
-      return s;
-    std::this_thread::yield();
-  }
-}
 
 } // namespace
 

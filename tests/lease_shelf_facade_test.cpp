@@ -14,6 +14,7 @@
 
 #include "messages/errors.hpp"
 #include "runtime/runtime.hpp"
+#include "tests/support/pool_stats_of.hpp"
 #include "tests/support/switch_driver.hpp"
 
 using namespace custodian;
@@ -33,27 +34,6 @@ pool_config shelf_pool(std::shared_ptr<switch_driver> d, uint32_t min_idle, uint
   c.max_size = max_size;
   c.resource.init.backoff.base = 1ms;
   return c;
-}
-
-pool_stats stats_of(runtime& rt, const pool_actor& pool) {
-  caf::scoped_actor self{rt.system()};
-  pool_stats result;
-  self->request(pool, bound, stats_atom::value)
-    .receive([&](pool_stats& s) { result = std::move(s); },
-             [&](caf::error& err) { FAIL("stats failed: " << describe(err)); });
-  return result;
-}
-
-/// Asks the pool until `done(stats)` holds: an explicit wait, not a sleep.
-template <class Predicate>
-pool_stats await_stats(runtime& rt, const pool_actor& pool, Predicate done) {
-  auto give_up = std::chrono::steady_clock::now() + bound;
-  for (;;) {
-    auto s = stats_of(rt, pool);
-    if (done(s) || std::chrono::steady_clock::now() > give_up)
-      return s;
-    std::this_thread::yield();
-  }
 }
 
 switch_connection& connection_of(scoped_lease& lease) {
