@@ -190,6 +190,31 @@ void compare(const std::string& workload, int n, std::vector<path>& paths, const
   }
 }
 
+/// A pooled path: acquire from `pool`, `use` the lease, release at scope exit; a
+/// lease error is a failed operation.
+path pooled(std::string peer, runtime& rt, std::string pool,
+            std::function<bool(scoped_lease&)> use) {
+  return {std::move(peer),
+          [&rt, pool = std::move(pool), use = std::move(use)](int) {
+            try {
+              auto lease = rt.acquire(pool, 3000ms);
+              return use(lease);
+            } catch (const lease_error&) {
+              return false;
+            }
+          },
+          {},
+          0};
+}
+
+/// The pooled path an application writes: `request` through lease.exec.
+path pooled_exec(runtime& rt, std::string pool, json request) {
+  return pooled("custodian", rt, std::move(pool), [request = std::move(request)](scoped_lease& l) {
+    l.exec(request, 2000ms);
+    return true;
+  });
+}
+
 // --- PostgreSQL -------------------------------------------------------------------
 
 drivers::pgconn_handle bare_pg(const test::pg_server& server) {
@@ -236,32 +261,10 @@ void pg_select1(const options& o) {
     auto cfg = server.driver_config();
     rt.add_pool(bench_pool("bench-pg", drivers::postgres_driver::from_config(cfg), n, n));
     wait_for_idle(rt, "bench-pg", static_cast<uint64_t>(n));
-    const json select1{{"sql", "SELECT 1"}};
     std::vector<path> paths{
       {"bare", [&](int t) { return select_one(bare[static_cast<std::size_t>(t)].get()); }, {}, 0},
-      {"custodian",
-       [&](int) {
-         try {
-           auto lease = rt.acquire("bench-pg", 3000ms);
-           lease.exec(select1, 2000ms);
-           return true;
-         } catch (const lease_error&) {
-           return false;
-         }
-       },
-       {},
-       0},
-      {"custodian-native",
-       [&](int) {
-         try {
-           auto lease = rt.acquire("bench-pg", 3000ms);
-           return select_one_native(lease);
-         } catch (const lease_error&) {
-           return false;
-         }
-       },
-       {},
-       0}};
+      pooled_exec(rt, "bench-pg", json{{"sql", "SELECT 1"}}),
+      pooled("custodian-native", rt, "bench-pg", select_one_native)};
     compare("pg-select1", n, paths, o);
     rt.shutdown();
   }
@@ -381,36 +384,16 @@ void redis_ping(const options& o) {
       json{{"host", "127.0.0.1"}, {"port", server.port()}, {"password_file", password_file}});
     rt.add_pool(bench_pool("bench-redis", driver, n, n));
     wait_for_idle(rt, "bench-redis", static_cast<uint64_t>(n));
-    const json ping_request{{"command", {"PING"}}};
     std::vector<path> paths{
       {"bare", [&](int t) { return ping(bare[static_cast<std::size_t>(t)].get()); }, {}, 0},
-      {"custodian",
-       [&](int) {
-         try {
-           auto lease = rt.acquire("bench-redis", 3000ms);
-           lease.exec(ping_request, 2000ms);
-           return true;
-         } catch (const lease_error&) {
-           return false;
-         }
-       },
-       {},
-       0},
-      {"custodian-native",
-       [&](int) {
-         try {
-           auto lease = rt.acquire("bench-redis", 3000ms);
-           // The native context's reads and writes are bounded (the connect timeout).
-           bool ok = ping(lease.connection_as<drivers::redis_connection>().native());
-           if (!ok)
-             lease.fail("driver-bench: PING on the native handle failed");
-           return ok;
-         } catch (const lease_error&) {
-           return false;
-         }
-       },
-       {},
-       0}};
+      pooled_exec(rt, "bench-redis", json{{"command", {"PING"}}}),
+      pooled("custodian-native", rt, "bench-redis", [](scoped_lease& lease) {
+        // The native context's reads and writes are bounded (the connect timeout).
+        bool ok = ping(lease.connection_as<drivers::redis_connection>().native());
+        if (!ok)
+          lease.fail("driver-bench: PING on the native handle failed");
+        return ok;
+      })};
     compare("redis-ping", n, paths, o);
     rt.shutdown();
   }
