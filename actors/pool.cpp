@@ -2081,6 +2081,40 @@ caf::result<pool_state> start(self_ptr self) {
   return st.state;
 }
 
+caf::result<caf::ok_atom> release_lease(self_ptr self, uint64_t id) {
+  if (auto err = close_lease(self, id))
+    return err;
+  return caf::ok_atom::value;
+}
+
+void on_recover(self_ptr self, uint64_t slot_id, const std::string& reason, bool last_chance) {
+  if (auto i = self->state.slots.find(slot_id);
+      i != self->state.slots.end() && i->second.state == slot_state::recovering)
+    recover_in_place(self, slot_id, reason, last_chance);
+}
+
+void on_escalated(self_ptr self, const supervisor_escalated& note) {
+  self->state.escalation = note.reason;
+}
+
+/// The handler of a message (`Atom` first, unless it is a payload of its own)
+/// that holds the shelf (`shelf_hold`) while `f` runs.
+template <class Atom, class R, class... Ts>
+auto held(self_ptr self, Atom, R (*f)(self_ptr, Ts...)) {
+  return [self, f](Atom, Ts... xs) -> R {
+    shelf_hold hold{self};
+    return f(self, xs...);
+  };
+}
+
+template <class R, class... Ts>
+auto held(self_ptr self, R (*f)(self_ptr, Ts...)) {
+  return [self, f](Ts... xs) -> R {
+    shelf_hold hold{self};
+    return f(self, xs...);
+  };
+}
+
 pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context ctx,
                               pool_start start_mode) {
   auto& st = self->state;
@@ -2110,122 +2144,38 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
   return {
     [self](acquire_atom) { return acquire_for_actor(self, self->state.cfg.acquire_timeout); },
     [self](acquire_atom, caf::timespan timeout) { return acquire_for_actor(self, timeout); },
+    // The blocking hot path: a thread's acquire and return leave the shelf as it is.
     [self](acquire_atom, caf::timespan timeout, const blocking_acquire& reply) {
       acquire_for_thread(self, timeout, reply);
     },
-    [self](release_atom, uint64_t id) -> caf::result<caf::ok_atom> {
-      shelf_hold hold{self};
-      if (auto err = close_lease(self, id))
-        return err;
-      return caf::ok_atom::value;
-    },
     [self](return_atom, uint64_t id) { close_lease(self, id); },
-    [self](exec_atom, uint64_t id, const std::string& request) {
-      shelf_hold hold{self};
-      return exec(self, id, request);
-    },
-    [self](fail_atom, uint64_t id, const std::string& reason) {
-      shelf_hold hold{self};
-      return report_failure(self, id, reason);
-    },
-    [self](resize_atom, uint32_t min_idle, uint32_t max_size) {
-      shelf_hold hold{self};
-      return resize(self, min_idle, max_size);
-    },
-    [self](suspend_atom) {
-      shelf_hold hold{self};
-      return suspend(self);
-    },
-    [self](resume_atom) {
-      shelf_hold hold{self};
-      return resume(self);
-    },
-    [self](drain_atom) {
-      shelf_hold hold{self};
-      return begin_drain(self);
-    },
-    [self](stats_atom) {
-      shelf_hold hold{self};
-      return stats_of(self);
-    },
-    [self](quarantine_atom, const std::string& resource, const std::string& reason) {
-      shelf_hold hold{self};
-      return quarantine_by_hand(self, resource, reason);
-    },
-    [self](release_atom, const std::string& resource) {
-      shelf_hold hold{self};
-      return release_by_hand(self, resource);
-    },
-    [self](quarantine_atom) {
-      shelf_hold hold{self};
-      return quarantine_entries(self);
-    },
-    [self](maintain_atom, const std::string& resource) {
-      shelf_hold hold{self};
-      return maintain_by_hand(self, resource);
-    },
-    [self](resources_atom) {
-      shelf_hold hold{self};
-      return resources_of(self);
-    },
-    [self](configure_atom, const pool_update& update) {
-      shelf_hold hold{self};
-      return configure(self, update);
-    },
-    [self](const health_report& report) {
-      shelf_hold hold{self};
-      on_health(self, report);
-    },
-    [self](const quarantine_outcome& outcome) {
-      shelf_hold hold{self};
-      on_quarantine_outcome(self, outcome);
-    },
-    [self](sweep_atom) {
-      shelf_hold hold{self};
-      sweep(self);
-    },
-    [self](deadline_atom) {
-      shelf_hold hold{self};
-      on_drain_deadline(self);
-    },
-    [self](grow_atom) {
-      shelf_hold hold{self};
-      grow(self);
-    },
-    [self](retry_atom) {
-      shelf_hold hold{self};
-      retry(self);
-    },
-    [self](recover_atom, uint64_t slot_id, const std::string& reason, bool last_chance) {
-      shelf_hold hold{self};
-      if (auto i = self->state.slots.find(slot_id);
-          i != self->state.slots.end() && i->second.state == slot_state::recovering)
-        recover_in_place(self, slot_id, reason, last_chance);
-    },
-    [self](spawn_atom, const std::string& id, const resource_actor& handle) {
-      shelf_hold hold{self};
-      on_resource_started(self, id, handle);
-    },
-    [self](const child_restarted& note) {
-      shelf_hold hold{self};
-      on_restarted(self, note);
-    },
-    [self](const supervisor_escalated& note) {
-      shelf_hold hold{self};
-      self->state.escalation = note.reason;
-    },
-    [self](start_atom) {
-      shelf_hold hold{self};
-      return start(self);
-    },
-    [self](watch_atom, const pool_watcher_actor& watcher) {
-      shelf_hold hold{self};
-      return set_watcher(self, watcher);
-    },
-    [self](const availability_notice& notice) {
-      shelf_hold hold{self};
-      on_availability(self, notice);
-    },
+    held(self, release_atom::value, release_lease),
+    held(self, exec_atom::value, exec),
+    held(self, fail_atom::value, report_failure),
+    held(self, resize_atom::value, resize),
+    held(self, suspend_atom::value, suspend),
+    held(self, resume_atom::value, resume),
+    held(self, drain_atom::value, begin_drain),
+    held(self, stats_atom::value, stats_of),
+    held(self, quarantine_atom::value, quarantine_by_hand),
+    held(self, release_atom::value, release_by_hand),
+    held(self, quarantine_atom::value, quarantine_entries),
+    held(self, maintain_atom::value, maintain_by_hand),
+    held(self, resources_atom::value, resources_of),
+    held(self, configure_atom::value, configure),
+    held(self, on_health),
+    held(self, on_quarantine_outcome),
+    held(self, sweep_atom::value, sweep),
+    held(self, deadline_atom::value, on_drain_deadline),
+    held(self, grow_atom::value, grow),
+    held(self, retry_atom::value, retry),
+    held(self, recover_atom::value, on_recover),
+    held(self, spawn_atom::value, on_resource_started),
+    held(self, on_restarted),
+    held(self, on_escalated),
+    held(self, start_atom::value, start),
+    held(self, watch_atom::value, set_watcher),
+    held(self, on_availability),
   };
 }
 
