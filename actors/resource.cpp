@@ -88,6 +88,9 @@ struct resource_state {
   uint64_t retry_id = 0;
   /// The initialize, maintain or drain request waiting for the current state's end.
   caf::typed_response_promise<lifecycle_state> pending_reply;
+  /// A maintain that came while a call (a health probe) ran: it starts when the
+  /// call ends, and answers `pending_reply`.
+  bool maintain_after_call = false;
   /// Draws backoff jitter; small on purpose (a Mersenne twister is 2.5 KB per resource).
   std::minstd_rand rng;
   /// The behaviours of the hot path (available, in use), built on first use and
@@ -243,9 +246,20 @@ void start_call(self_ptr self, std::chrono::milliseconds timeout,
 
 void begin_cleanup(self_ptr self);
 
-/// After any driver call ends: a drain that waited for it may proceed.
+void run_maintenance(self_ptr self);
+
+/// After any driver call ends: a drain that waited for it may proceed, and a
+/// maintain that waited for it starts.
 void after_call(self_ptr self) {
-  if (self->state.state == lifecycle_state::draining)
+  auto& st = self->state;
+  if (std::exchange(st.maintain_after_call, false)) {
+    if (st.state == lifecycle_state::ready || st.state == lifecycle_state::idle) {
+      run_maintenance(self);
+      return;
+    }
+    reply(self, reject(self, lifecycle_state::maintenance));
+  }
+  if (st.state == lifecycle_state::draining)
     begin_cleanup(self);
 }
 
@@ -368,9 +382,20 @@ state_result begin_initialize(self_ptr self) {
 
 state_result begin_maintenance(self_ptr self) {
   auto& st = self->state;
-  if (st.call)
+  if (st.maintain_after_call || st.pending_reply.pending())
     return busy(self, "maintain");
   st.pending_reply = self->make_response_promise<lifecycle_state>();
+  // A probe is running: the reset waits for it (its pool asked because the holder
+  // may have left state behind, which a probe does not change).
+  if (st.call)
+    st.maintain_after_call = true;
+  else
+    run_maintenance(self);
+  return st.pending_reply;
+}
+
+void run_maintenance(self_ptr self) {
+  auto& st = self->state;
   transition(self, lifecycle_state::maintenance, "maintain");
   auto timeout = st.cfg.operation_timeout;
   start_call(
@@ -394,7 +419,6 @@ state_result begin_maintenance(self_ptr self) {
       fail(self, true, reason);
       reply(self, resource_error(self, errc::timeout, reason));
     });
-  return st.pending_reply;
 }
 
 caf::result<std::string> run_exec(self_ptr self, const std::string& request) {

@@ -158,7 +158,11 @@ bool connection::do_alive() {
 
 bool connection::needs_reset() {
   std::unique_lock<std::mutex> guard{mtx_, std::try_to_lock};
-  if (!guard.owns_lock() || !open_)
+  // A call runs (a health probe): what the holder left cannot be read now, so the
+  // connection is reset rather than handed on as it may be.
+  if (!guard.owns_lock())
+    return true;
+  if (!open_)
     return false;
   if (native_lent_)
     return true;

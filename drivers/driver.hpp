@@ -112,7 +112,8 @@ public:
   /// Whether the holder of a lease left state behind that the next holder must
   /// not inherit (an open transaction, a MULTI, another database selected), so
   /// that the pool resets the connection (`reset`) before it hands it out again.
-  /// Non-blocking, no round trip; false while another call runs on it.
+  /// Non-blocking, no round trip; true while another call runs on it (a probe),
+  /// since its state cannot be read then.
   bool needs_reset();
 
   /// Counts and latencies of this connection's pings and execs, shared by every

@@ -2,6 +2,9 @@
 // connection: a lent native handle is never probed and is reset before the next
 // holder; calls are counted by outcome; alive and needs_reset default sensibly.
 
+#include <future>
+#include <thread>
+
 #include <doctest/doctest.h>
 
 #include "drivers/driver.hpp"
@@ -42,6 +45,25 @@ protected:
 
 private:
   int handle_ = 0;
+};
+
+/// A connection whose ping waits until the test lets it end.
+class held_ping_connection final : public connection {
+public:
+  std::promise<void> entered;
+  std::promise<void> let_go;
+
+protected:
+  driver_status do_ping(millis) override {
+    entered.set_value();
+    let_go.get_future().wait();
+    return done{};
+  }
+  driver_result<nlohmann::json> do_exec(const nlohmann::json& request, millis) override {
+    return request;
+  }
+  driver_status do_reset(millis) override { return done{}; }
+  driver_status do_close(millis) override { return done{}; }
 };
 
 class counting_driver final : public driver {
@@ -96,4 +118,16 @@ TEST_CASE("driver interface: pings and execs of a driver's connections are count
   CHECK(pings.outcomes[call_outcome_of(driver_errc::broken)] == 1);
   c.close(100ms);
   CHECK_FALSE(c.alive()); // a closed connection is not alive
+}
+
+TEST_CASE("driver interface: while a probe runs, a returned connection needs a reset and may be "
+          "alive") {
+  held_ping_connection c;
+  std::thread probe{[&] { c.ping(1s); }};
+  c.entered.get_future().wait();
+  CHECK(c.needs_reset()); // what its holder left cannot be read now
+  CHECK(c.alive());       // the probe will tell
+  c.let_go.set_value();
+  probe.join();
+  CHECK_FALSE(c.needs_reset());
 }

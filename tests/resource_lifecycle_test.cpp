@@ -570,6 +570,29 @@ TEST_CASE_FIXTURE(deterministic_fixture, "maintenance resets the handle and retu
   CHECK(st.recoverable);
 }
 
+TEST_CASE_FIXTURE(deterministic_fixture,
+                  "a maintain asked while a probe runs waits for it, then resets") {
+  auto res = make_resource("db-1");
+  call<lifecycle_state>(res, initialize_atom::value);
+  auto ping = ask(res, ping_atom::value);
+  run();
+  auto maintain = ask(res, maintain_atom::value);
+  run();
+  // A second maintain meanwhile is refused: one reset is on its way.
+  auto second = ask(res, maintain_atom::value);
+  run();
+  CHECK(take<lifecycle_state>(second).failed_with(errc::unavailable));
+  CHECK(sim->counters().resets == 0);
+  executor->run_one(); // the ping finishes; the reset starts after it
+  run();
+  CHECK(take<ping_result>(ping).value);
+  CHECK(state_of(res) == s::maintenance);
+  executor->run_all(); // the reset
+  run();
+  CHECK(take<lifecycle_state>(maintain).value == s::ready);
+  CHECK(sim->counters().resets == 1);
+}
+
 TEST_CASE_FIXTURE(deterministic_fixture, "a resource killed mid-call leaks nothing") {
   auto res = make_resource("db-1");
   auto p = ask(res, initialize_atom::value);
