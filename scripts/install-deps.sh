@@ -20,6 +20,8 @@ if [ "${1:-}" = "--tests" ]; then
   # promtool checks the node's /metrics (tests/integration/node_test.cpp); Debian
   # ships it only with the Prometheus server, whose service is stopped below.
   packages+=(prometheus)
+  # The sources' formatting is checked by a test (scripts/check-format.sh).
+  packages+=(clang-format)
 fi
 
 missing=()
