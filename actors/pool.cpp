@@ -13,6 +13,7 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/acquire_completion.hpp"
 #include "actors/creation_pacing.hpp"
 #include "actors/deadline_index.hpp"
 #include "actors/deadline_timer.hpp"

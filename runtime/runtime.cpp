@@ -11,6 +11,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/acquire_completion.hpp"
 #include "actors/blocking_executor.hpp"
 #include "actors/lease_shelf.hpp"
 #include "actors/registry.hpp"
