@@ -1,7 +1,6 @@
 #include "runtime/admin_server.hpp"
 
 #include <algorithm>
-#include <arpa/inet.h>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -23,20 +22,11 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/dashboard_files.hpp"
+#include "runtime/loopback.hpp"
 
 namespace custodian {
 
 using json = nlohmann::json;
-
-bool is_loopback(const std::string& host) {
-  if (host == "localhost")
-    return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1)
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
-}
 
 bool constant_time_equal(const std::string& presented, const std::string& expected) {
   if (expected.empty())

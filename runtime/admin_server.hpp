@@ -50,9 +50,6 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
-/// Whether `host` names this machine only (127.0.0.0/8, ::1, localhost).
-bool is_loopback(const std::string& host);
-
 /// Compares a presented secret with the expected one in time that depends only
 /// on the presented length.
 bool constant_time_equal(const std::string& presented, const std::string& expected);

@@ -12,6 +12,7 @@
 
 #include "actors/dependency_graph.hpp"
 #include "drivers/config_schema.hpp"
+#include "runtime/loopback.hpp"
 
 namespace custodian {
 
@@ -60,10 +61,6 @@ std::string bind_problem(const std::string& s) {
   if (s == "localhost" || is_ip_literal(s))
     return {};
   return "must be an IP address or \"localhost\"";
-}
-
-bool is_loopback(const std::string& bind) {
-  return bind == "localhost" || bind == "::1" || bind.starts_with("127.");
 }
 
 std::string peer_problem(const std::string& s) {

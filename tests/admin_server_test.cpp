@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/admin_server.hpp"
+#include "runtime/loopback.hpp"
 #include "tests/support/admin_fixture.hpp"
 
 using namespace custodian;
