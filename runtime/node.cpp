@@ -16,6 +16,7 @@
 #include "drivers/secrets.hpp"
 #include "messages/errors.hpp"
 #include "messages/state_store_actor.hpp"
+#include "runtime/blocking_ask.hpp"
 #include "runtime/event_json.hpp"
 #include "runtime/event_log.hpp"
 #include "runtime/node_views.hpp"
@@ -83,14 +84,10 @@ api_error bad_config(std::vector<config_problem> problems) {
 /// Asks an actor and waits (bounded) for its answer; errors become api_error.
 template <class T, class Handle, class... Ts>
 T ask(caf::actor_system& sys, const Handle& whom, caf::timespan within, Ts&&... xs) {
-  caf::scoped_actor self{sys};
-  std::optional<T> out;
-  caf::error failed;
-  self->request(whom, within, std::forward<Ts>(xs)...)
-    .receive([&](T& x) { out = std::move(x); }, [&](caf::error& err) { failed = std::move(err); });
-  if (!out)
-    throw to_api_error(failed);
-  return std::move(*out);
+  auto answer = blocking_ask<T>(sys, whom, within, std::forward<Ts>(xs)...);
+  if (!answer)
+    throw to_api_error(answer.error());
+  return std::move(*answer);
 }
 
 caf::timespan bounded(std::chrono::milliseconds ms) {

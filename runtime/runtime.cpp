@@ -19,6 +19,7 @@
 #include "drivers/driver.hpp"
 #include "messages/errors.hpp"
 #include "messages/type_registry.hpp"
+#include "runtime/blocking_ask.hpp"
 
 namespace custodian {
 
@@ -44,15 +45,10 @@ lease_error to_lease_error(const caf::error& err) {
 
 template <class T, class Handle, class... Ts>
 T ask(caf::actor_system& sys, const Handle& dest, Ts&&... xs) {
-  caf::scoped_actor self{sys};
-  T result;
-  caf::error failure;
-  self->request(dest, control_timeout, std::forward<Ts>(xs)...)
-    .receive([&](T& value) { result = std::move(value); },
-             [&](caf::error& err) { failure = std::move(err); });
-  if (failure)
-    throw to_lease_error(failure);
-  return result;
+  auto answer = blocking_ask<T>(sys, dest, control_timeout, std::forward<Ts>(xs)...);
+  if (!answer)
+    throw to_lease_error(answer.error());
+  return std::move(*answer);
 }
 
 } // namespace
