@@ -401,7 +401,7 @@ caf::expected<void> store_backend::restore(const std::string& document) {
 }
 
 caf::expected<std::unique_ptr<store_backend>> open_store_backend(const state_store_config& cfg) {
-  if (cfg.kind == state_store_config::kind_t::memory)
+  if (cfg.kind == store_kind::memory)
     return std::unique_ptr<store_backend>{std::make_unique<memory_store>()};
   auto store = sqlite_store::open(cfg.path);
   if (!store)

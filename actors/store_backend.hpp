@@ -16,12 +16,13 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
+#include "messages/store_kind.hpp"
 #include "messages/store_messages.hpp"
 
 namespace custodian {
 
 struct state_store_config {
-  enum class kind_t { sqlite, memory } kind = kind_t::sqlite;
+  store_kind kind = store_kind::sqlite;
   /// The SQLite file; its parent directory is created if missing.
   std::string path;
 };

@@ -22,8 +22,8 @@ std::string to_string(const config_problem& problem) {
   return problem.path.empty() ? problem.message : problem.path + ": " + problem.message;
 }
 
-std::string to_string(store_settings::kind_t kind) {
-  return kind == store_settings::kind_t::sqlite ? "sqlite" : "memory";
+std::string to_string(store_kind kind) {
+  return kind == store_kind::sqlite ? "sqlite" : "memory";
 }
 
 namespace {
@@ -310,8 +310,7 @@ node_config to_node_config(const json& c) {
   n.admin.token_env = c["node"]["admin"]["token_env"];
   n.cluster.port = c["node"]["cluster"]["port"];
   n.cluster.peers = c["node"]["cluster"]["peers"].get<std::vector<std::string>>();
-  n.store.kind = c["store"]["kind"] == "memory" ? store_settings::kind_t::memory
-                                                : store_settings::kind_t::sqlite;
+  n.store.kind = c["store"]["kind"] == "memory" ? store_kind::memory : store_kind::sqlite;
   n.store.path = c["store"]["path"];
   n.logging.level = c["logging"]["level"];
   n.logging.format = c["logging"]["format"];

@@ -14,6 +14,7 @@
 
 #include "drivers/config_schema.hpp"
 #include "drivers/driver_catalog.hpp"
+#include "messages/store_kind.hpp"
 
 namespace custodian {
 
@@ -36,11 +37,11 @@ struct cluster_settings {
 };
 
 struct store_settings {
-  enum class kind_t : uint8_t { sqlite, memory } kind = kind_t::sqlite;
+  store_kind kind = store_kind::sqlite;
   std::string path = "var/custodian.db";
 };
 
-std::string to_string(store_settings::kind_t kind);
+std::string to_string(store_kind kind);
 
 struct logging_settings {
   /// trace, debug, info, warn, error, critical or off.

@@ -504,9 +504,7 @@ node::node(node_options opts, drivers::driver_catalog drivers) : impl_(std::make
   d.cfg = std::move(*loaded.config);
   d.rt = std::make_unique<runtime>();
   state_store_config store_cfg;
-  store_cfg.kind = d.cfg.store.kind == store_settings::kind_t::memory
-                     ? state_store_config::kind_t::memory
-                     : state_store_config::kind_t::sqlite;
+  store_cfg.kind = d.cfg.store.kind;
   store_cfg.path = d.cfg.store.path;
   auto store = spawn_state_store(d.sys(), store_cfg);
   if (!store)

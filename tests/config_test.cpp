@@ -70,7 +70,7 @@ TEST_CASE("config: an empty object is a valid config with the node's defaults") 
   CHECK(c.admin.port == 8080);
   CHECK(c.admin.token_env.empty());
   CHECK(c.cluster.port == 0);
-  CHECK(c.store.kind == store_settings::kind_t::sqlite);
+  CHECK(c.store.kind == store_kind::sqlite);
   CHECK(c.store.path == "var/custodian.db");
   CHECK(c.logging.level == "info");
   CHECK(c.logging.format == "text");
@@ -91,7 +91,7 @@ TEST_CASE("config: node settings are read") {
   CHECK(c.admin.token_env == "CUSTODIAN_TOKEN");
   CHECK(c.cluster.port == 4242);
   CHECK(c.cluster.peers == std::vector<std::string>{"10.0.0.2:4242", "[::1]:4243"});
-  CHECK(c.store.kind == store_settings::kind_t::memory);
+  CHECK(c.store.kind == store_kind::memory);
   CHECK(c.logging.level == "debug");
   CHECK(c.logging.format == "json");
 }

@@ -571,8 +571,8 @@ TEST_CASE("the state store actor replies once written and reports errors as cust
   } cfg;
   caf::actor_system sys{cfg};
   temp_dir dir;
-  auto store = spawn_state_store(
-    sys, state_store_config{state_store_config::kind_t::sqlite, dir.file("node/store.db")});
+  auto store =
+    spawn_state_store(sys, state_store_config{store_kind::sqlite, dir.file("node/store.db")});
   REQUIRE_MESSAGE(store, describe(store.error()));
   caf::scoped_actor self{sys};
   // The actor is detached: a blocking request from the test's thread is fine.
@@ -614,11 +614,11 @@ TEST_CASE("spawning a state store at an unopenable path returns the store error"
   caf::actor_system sys{cfg};
   temp_dir dir;
   std::ofstream{dir.file("plain-file")} << "x";
-  auto store = spawn_state_store(
-    sys, state_store_config{state_store_config::kind_t::sqlite, dir.file("plain-file/s.db")});
+  auto store =
+    spawn_state_store(sys, state_store_config{store_kind::sqlite, dir.file("plain-file/s.db")});
   REQUIRE_FALSE(store);
   CHECK(is(store.error(), errc::store_error));
-  auto memory = spawn_state_store(sys, state_store_config{state_store_config::kind_t::memory, ""});
+  auto memory = spawn_state_store(sys, state_store_config{store_kind::memory, ""});
   REQUIRE(memory);
   caf::anon_send_exit(*memory, caf::exit_reason::user_shutdown);
 }
