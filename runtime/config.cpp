@@ -211,7 +211,8 @@ void check_depends_on(const json& pool, const std::string& prefix, problems& out
     if (name && *name == *target)
       out.push_back({path, "a pool cannot depend on itself"});
     else if (auto [it, fresh] = seen.emplace(target_name, i); !fresh)
-      out.push_back({path, "duplicate of depends_on[" + std::to_string(it->second) + "]"});
+      out.push_back({path, "\"" + target_name + "\" is a duplicate of depends_on[" +
+                             std::to_string(it->second) + "]"});
   }
 }
 
@@ -266,7 +267,8 @@ void check_pools(const json& pools, problems& out, const drivers::driver_catalog
     auto name = at(pools[i], "name");
     if (name && name->is_string())
       if (auto [it, fresh] = names.emplace(name->get<std::string>(), i); !fresh)
-        out.push_back({join(prefix, "name"), "duplicate of " + index("pools", it->second)});
+        out.push_back({join(prefix, "name"),
+                       "\"" + it->first + "\" is a duplicate of " + index("pools", it->second)});
   }
   // Dependencies on pools that exist; the graph then finds cycles among them.
   dependency_graph graph;

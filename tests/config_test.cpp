@@ -178,7 +178,7 @@ TEST_CASE("config: pool names are required, valid and unique") {
   std::string invalid = ": must be 1 to 64 characters of A-Z a-z 0-9 _ . - (it appears in URLs "
                         "and metrics)";
   check_all(p, {"pools[1].name: required", "pools[2].name: must not be empty",
-                "pools[3].name: duplicate of pools[0]", "pools[4].name" + invalid,
+                "pools[3].name: \"a\" is a duplicate of pools[0]", "pools[4].name" + invalid,
                 "pools[5].name" + invalid, "pools[7].name: must be a string"});
   CHECK(p.size() == 6);
   CHECK_FALSE(pool_problems(pool({{"name", std::string(65, 'x')}})).empty());
@@ -203,7 +203,7 @@ TEST_CASE("config: depends_on names pools of the same config, without self or cy
     {"name": "a", "driver": "sim", "depends_on": [{"pool": "b"}, {"pool": "a"}, {"pool": "b", "kind": "soft"}]},
     {"name": "b", "driver": "sim", "depends_on": [{"pool": "a", "kind": "weak"}, {"pool": "nope"}, {}]}]})");
   check_all(p, {"pools[0].depends_on[1].pool: a pool cannot depend on itself",
-                "pools[0].depends_on[2].pool: duplicate of depends_on[0]",
+                "pools[0].depends_on[2].pool: \"b\" is a duplicate of depends_on[0]",
                 "pools[1].depends_on[0].kind: must be one of: hard, soft",
                 "pools[1].depends_on[1].pool: no pool named \"nope\" in this config",
                 "pools[1].depends_on[2].pool: required", "pools: dependency cycle: a -> b -> a"});
