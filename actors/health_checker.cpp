@@ -8,8 +8,8 @@
 
 #include <caf/all.hpp>
 
-#include "actors/deadline_index.hpp"
 #include "actors/deadline_timer.hpp"
+#include "actors/keyed_schedule.hpp"
 #include "drivers/driver.hpp"
 #include "messages/errors.hpp"
 
@@ -22,14 +22,10 @@ using probe_atom = caf::atom_constant<caf::atom("probe")>;
 
 using checker_impl = health_checker_actor::extend<caf::reacts_to<probe_atom>>;
 
-using time_point = std::chrono::steady_clock::time_point;
-
 struct watched {
-  uint64_t key = 0;
   resource_actor handle;
   health_tracker tracker;
   health_report report;
-  time_point next_probe;
   bool probing = false;
 };
 
@@ -39,10 +35,8 @@ struct checker_state {
   health_checker_config cfg;
   health_watcher_actor watcher;
   std::map<std::string, watched> resources;
-  /// Resource ids by key, for the deadline index (which holds integers).
-  std::map<uint64_t, std::string> ids;
-  uint64_t next_key = 1;
-  deadline_index due;
+  /// When each watched resource is probed next.
+  keyed_schedule probes;
   deadline_timer timer;
   std::minstd_rand rng;
 
@@ -52,15 +46,14 @@ struct checker_state {
 using self_ptr = checker_impl::stateful_pointer<checker_state>;
 
 void arm(self_ptr self) {
-  if (auto delay = self->state.timer.arm(self->state.due.next(), self->clock().now()))
+  if (auto delay = self->state.timer.arm(self->state.probes.next(), self->clock().now()))
     self->delayed_send(self, *delay, probe_atom::value);
 }
 
-void schedule(self_ptr self, watched& w) {
+void schedule(self_ptr self, const std::string& id) {
   auto& st = self->state;
   std::uniform_real_distribution<double> draw{0.0, 1.0};
-  w.next_probe = self->clock().now() + probe_delay(st.cfg.policy, draw(st.rng));
-  st.due.add(w.next_probe, w.key);
+  st.probes.schedule(id, self->clock().now() + probe_delay(st.cfg.policy, draw(st.rng)));
   arm(self);
 }
 
@@ -76,7 +69,7 @@ void record(self_ptr self, const std::string& id, uint64_t key, probe_outcome ou
   auto i = st.resources.find(id);
   // Unwatched meanwhile, perhaps watched again: a probe of an earlier watch is
   // not this one's to record or reschedule.
-  if (i == st.resources.end() || i->second.key != key)
+  if (i == st.resources.end() || !st.probes.current(id, key))
     return;
   auto& w = i->second;
   w.probing = false;
@@ -94,18 +87,19 @@ void record(self_ptr self, const std::string& id, uint64_t key, probe_outcome ou
     if (changed && st.watcher)
       self->send(st.watcher, w.report);
   }
-  schedule(self, w);
+  schedule(self, id);
 }
 
 void probe(self_ptr self, const std::string& id) {
   auto& w = self->state.resources.at(id);
   w.probing = true;
+  auto key = *self->state.probes.key_of(id);
   self->request(w.handle, caf::timespan{self->state.cfg.timeout}, ping_atom::value)
     .then(
-      [self, id, key = w.key](const ping_result& r) {
+      [self, id, key](const ping_result& r) {
         record(self, id, key, probe_outcome::passed, r.latency_us, r.degraded);
       },
-      [self, id, key = w.key](caf::error& err) {
+      [self, id, key](caf::error& err) {
         // Leased, initializing or in a call: not a failure of the resource.
         if (busy(err))
           record(self, id, key, probe_outcome::busy, 0, {});
@@ -120,13 +114,9 @@ void on_probe_timer(self_ptr self) {
   auto& st = self->state;
   st.timer.fired();
   auto now = self->clock().now();
-  for (auto key : st.due.due(now)) {
-    auto& id = st.ids.at(key);
-    auto& w = st.resources.at(id);
-    st.due.remove(w.next_probe, key);
-    if (!w.probing)
+  for (const auto& id : st.probes.take_due(now))
+    if (!st.resources.at(id).probing)
       probe(self, id);
-  }
   arm(self);
 }
 
@@ -140,14 +130,12 @@ checker_impl::behavior_type health_checker(self_ptr self, health_checker_config 
     [self](watch_atom, const std::string& id, const resource_actor& handle) {
       auto& st = self->state;
       if (st.resources.count(id) == 0) {
-        auto key = st.next_key++;
-        st.ids.emplace(key, id);
+        st.probes.add(id);
         auto& w = st.resources[id];
-        w.key = key;
         w.handle = handle;
         w.tracker = health_tracker{st.cfg.policy};
         w.report.resource = id;
-        schedule(self, w);
+        schedule(self, id);
       }
       return caf::ok_atom::value;
     },
@@ -156,8 +144,7 @@ checker_impl::behavior_type health_checker(self_ptr self, health_checker_config 
       auto i = st.resources.find(id);
       if (i == st.resources.end())
         return;
-      st.due.remove(i->second.next_probe, i->second.key);
-      st.ids.erase(i->second.key);
+      st.probes.remove(id);
       st.resources.erase(i);
     },
     [self](status_atom) {

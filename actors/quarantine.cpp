@@ -9,8 +9,8 @@
 
 #include <caf/all.hpp>
 
-#include "actors/deadline_index.hpp"
 #include "actors/deadline_timer.hpp"
+#include "actors/keyed_schedule.hpp"
 #include "actors/recovery_probe.hpp"
 #include "messages/errors.hpp"
 
@@ -26,13 +26,11 @@ using quarantine_impl = quarantine_actor::extend<caf::reacts_to<attempt_atom>>;
 using time_point = std::chrono::steady_clock::time_point;
 
 struct ejected {
-  uint64_t key = 0;
   resource_actor handle;
   std::string reason;
   quarantine_watcher_actor watcher;
   uint32_t attempts = 0;
   time_point since;
-  time_point next_attempt;
   bool attempting = false;
 };
 
@@ -41,10 +39,8 @@ struct quarantine_state {
 
   quarantine_config cfg;
   std::map<std::string, ejected> resources;
-  /// Resource ids by key, for the deadline index (which holds integers).
-  std::map<uint64_t, std::string> ids;
-  uint64_t next_key = 1;
-  deadline_index due;
+  /// When each resource's next recovery attempt is due.
+  keyed_schedule attempts;
   deadline_timer timer;
   std::minstd_rand rng;
 
@@ -54,16 +50,16 @@ struct quarantine_state {
 using self_ptr = quarantine_impl::stateful_pointer<quarantine_state>;
 
 void arm(self_ptr self) {
-  if (auto delay = self->state.timer.arm(self->state.due.next(), self->clock().now()))
+  if (auto delay = self->state.timer.arm(self->state.attempts.next(), self->clock().now()))
     self->delayed_send(self, *delay, attempt_atom::value);
 }
 
-/// Schedules the next recovery attempt of `e`.
-void schedule(self_ptr self, ejected& e) {
+/// Schedules the next recovery attempt of resource `id`.
+void schedule(self_ptr self, const std::string& id, const ejected& e) {
   auto& st = self->state;
   std::uniform_real_distribution<double> draw{0.0, 1.0};
-  e.next_attempt = self->clock().now() + ejection_delay(st.cfg.policy, e.attempts, draw(st.rng));
-  st.due.add(e.next_attempt, e.key);
+  st.attempts.schedule(id, self->clock().now() +
+                             ejection_delay(st.cfg.policy, e.attempts, draw(st.rng)));
   arm(self);
 }
 
@@ -74,11 +70,9 @@ void finish(self_ptr self, const std::string& id, bool recovered, std::string re
   if (i == st.resources.end())
     return;
   auto& e = i->second;
-  if (!e.attempting)
-    st.due.remove(e.next_attempt, e.key);
   if (e.watcher)
     self->send(e.watcher, quarantine_outcome{id, recovered, e.attempts, std::move(reason)});
-  st.ids.erase(e.key);
+  st.attempts.remove(id);
   st.resources.erase(i);
 }
 
@@ -94,7 +88,7 @@ void attempt_failed(self_ptr self, const std::string& id, const std::string& why
            "gave up after " + std::to_string(e.attempts) + " recovery attempts: " + why);
     return;
   }
-  schedule(self, e);
+  schedule(self, id, e);
 }
 
 /// One recovery attempt, bounded by the attempt timeout.
@@ -104,11 +98,11 @@ void attempt(self_ptr self, const std::string& id) {
   e.attempting = true;
   ++e.attempts;
   probe_recovery(self, e.handle, caf::timespan{st.cfg.attempt_timeout},
-                 [self, id, key = e.key](const caf::error& why_not) {
+                 [self, id, key = *st.attempts.key_of(id)](const caf::error& why_not) {
                    auto i = self->state.resources.find(id);
                    // Released meanwhile, perhaps ejected again: an attempt of an
                    // earlier stay is not this one's.
-                   if (i == self->state.resources.end() || i->second.key != key)
+                   if (i == self->state.resources.end() || !self->state.attempts.current(id, key))
                      return;
                    if (why_not)
                      attempt_failed(self, id, describe(why_not));
@@ -122,12 +116,8 @@ void on_timer(self_ptr self) {
   auto& st = self->state;
   st.timer.fired();
   auto now = self->clock().now();
-  for (auto key : st.due.due(now)) {
-    auto id = st.ids.at(key);
-    auto& e = st.resources.at(id);
-    st.due.remove(e.next_attempt, key);
+  for (const auto& id : st.attempts.take_due(now))
     attempt(self, id);
-  }
   arm(self);
 }
 
@@ -135,9 +125,11 @@ std::vector<quarantine_entry> entries(self_ptr self) {
   auto now = self->clock().now();
   auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
   std::vector<quarantine_entry> out;
-  for (const auto& [id, e] : self->state.resources)
+  for (const auto& [id, e] : self->state.resources) {
+    auto next = self->state.attempts.deadline_of(id);
     out.push_back(quarantine_entry{id, e.reason, e.attempts, ms(now - e.since),
-                                   e.attempting ? 0 : ms(e.next_attempt - now)});
+                                   e.attempting || !next ? 0 : ms(*next - now)});
+  }
   return out;
 }
 
@@ -149,15 +141,13 @@ quarantine_impl::behavior_type quarantine(self_ptr self, quarantine_config cfg) 
            const std::string& reason, const quarantine_watcher_actor& watcher) {
       auto& st = self->state;
       if (st.resources.count(id) == 0) {
-        auto key = st.next_key++;
-        st.ids.emplace(key, id);
+        st.attempts.add(id);
         auto& e = st.resources[id];
-        e.key = key;
         e.handle = handle;
         e.reason = reason;
         e.watcher = watcher;
         e.since = self->clock().now();
-        schedule(self, e);
+        schedule(self, id, e);
       }
       return caf::ok_atom::value;
     },
