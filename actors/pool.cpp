@@ -327,16 +327,19 @@ std::optional<time_point> idle_deadline(const pool_data& st) {
   return st.slots.at(st.idle.front()).idle_since + st.cfg.idle_timeout;
 }
 
-/// The idle deadline of what waits on the shelf: the sweep takes it back to see.
-std::optional<time_point> shelf_deadline(const pool_data& st) {
-  if (st.cfg.idle_timeout.count() == 0 || !st.shelf_oldest || st.live() <= st.cfg.min_idle)
-    return std::nullopt;
-  return *st.shelf_oldest + st.cfg.idle_timeout;
-}
-
 /// Idle resources, with the pool or on the shelf.
 std::size_t idle_now(const pool_data& st) {
   return st.idle.size() + (st.shelf_oldest ? st.shelf->available() : 0);
+}
+
+/// The idle deadline of what waits on the shelf: the sweep takes it back to see.
+/// As for idle_deadline, only while more than min_idle are idle: with fewer, a
+/// sweep would find nothing to retire, stock the shelf again with the same
+/// deadline and fire at once, for ever.
+std::optional<time_point> shelf_deadline(const pool_data& st) {
+  if (st.cfg.idle_timeout.count() == 0 || !st.shelf_oldest || idle_now(st) <= st.cfg.min_idle)
+    return std::nullopt;
+  return *st.shelf_oldest + st.cfg.idle_timeout;
 }
 
 /// Arms the sweep for the earliest deadline, unless one armed earlier covers it.
