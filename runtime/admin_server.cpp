@@ -233,6 +233,10 @@ struct admin_server::impl {
 
   std::size_t max_streams() const { return config.threads > 1 ? config.threads - 1 : 0; }
 
+  /// How much of a body past max_body_bytes is read and dropped so that its
+  /// client gets the 413; a client that sends more has its connection closed.
+  static constexpr std::size_t drained_past_limit = 1 << 20;
+
   void configure() {
     auto threads = std::max<std::size_t>(config.threads, 1);
     http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -367,13 +371,19 @@ struct admin_server::impl {
       return req.body;
     std::string body;
     bool too_large = false;
+    std::size_t dropped = 0;
     bool ok = (*reader)([&](const char* data, std::size_t size) {
-      if (body.size() + size > config.max_body_bytes) {
-        too_large = true;
-        return false;
+      if (!too_large && body.size() + size <= config.max_body_bytes) {
+        body.append(data, size);
+        return true;
       }
-      body.append(data, size);
-      return true;
+      // Past the limit the rest is read and dropped (up to a bound): closing
+      // while the client still sends would reset the connection, and the client
+      // would never read the 413.
+      too_large = true;
+      body.clear();
+      dropped += size;
+      return dropped <= drained_past_limit;
     });
     if (too_large || res.status == 413)
       throw api_error(413, "payload_too_large",
