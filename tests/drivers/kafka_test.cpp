@@ -2,16 +2,12 @@
 // 127.0.0.1, brokers taken down and brought up with the mock API. No test asserts
 // how fast anything is; bounds are correctness ("failed within its timeout").
 
-#include <arpa/inet.h>
 #include <chrono>
 #include <cstdlib>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
-#include <netinet/in.h>
 #include <stdexcept>
 #include <string>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <caf/scoped_actor.hpp>
 #include <doctest/doctest.h>
@@ -23,9 +19,11 @@
 #include "runtime/runtime.hpp"
 #include "tests/support/node_process.hpp"
 #include "tests/support/pool_stats_of.hpp"
+#include "tests/support/silent_listener.hpp"
 
 using namespace custodian;
 using namespace std::chrono_literals;
+using custodian::test::silent_listener;
 using drivers::driver_errc;
 using drivers::kafka_connection;
 using drivers::kafka_driver;
@@ -72,30 +70,6 @@ public:
 private:
   rd_kafka_t* host_ = nullptr;
   rd_kafka_mock_cluster_t* cluster_ = nullptr;
-};
-
-/// A TCP listener on 127.0.0.1 that accepts (the kernel's backlog) and never speaks.
-class silent_listener {
-public:
-  silent_listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(fd_, 16) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len))
-      throw std::runtime_error("cannot listen on 127.0.0.1");
-    port_ = ntohs(addr.sin_port);
-  }
-  ~silent_listener() { ::close(fd_); }
-  silent_listener(const silent_listener&) = delete;
-  silent_listener& operator=(const silent_listener&) = delete;
-  int port() const { return port_; }
-
-private:
-  int fd_ = -1;
-  int port_ = 0;
 };
 
 json config_for(const mock_cluster& mc, json extra = json::object()) {

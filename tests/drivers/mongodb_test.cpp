@@ -6,15 +6,11 @@
 // when it needs them), the last tests run against that real server; they are
 // skipped otherwise. No test asserts how fast anything is.
 
-#include <arpa/inet.h>
 #include <chrono>
 #include <cstdlib>
-#include <netinet/in.h>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <caf/scoped_actor.hpp>
 #include <doctest/doctest.h>
@@ -26,9 +22,11 @@
 #include "tests/drivers/mongodb_fake_server.hpp"
 #include "tests/support/node_process.hpp"
 #include "tests/support/pool_stats_of.hpp"
+#include "tests/support/silent_listener.hpp"
 
 using namespace custodian;
 using namespace std::chrono_literals;
+using custodian::test::silent_listener;
 using drivers::driver_errc;
 using drivers::mongodb_connection;
 using drivers::mongodb_driver;
@@ -40,30 +38,6 @@ using clock_type = std::chrono::steady_clock;
 
 /// Slack on top of a timeout for a call to count as ended by it (2 shared cores).
 constexpr auto margin = 3s;
-
-/// A TCP listener on 127.0.0.1 that accepts (the kernel's backlog) and never speaks.
-class silent_listener {
-public:
-  silent_listener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(fd_, 16) != 0 || ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len))
-      throw std::runtime_error("cannot listen on 127.0.0.1");
-    port_ = ntohs(addr.sin_port);
-  }
-  ~silent_listener() { ::close(fd_); }
-  silent_listener(const silent_listener&) = delete;
-  silent_listener& operator=(const silent_listener&) = delete;
-  int port() const { return port_; }
-
-private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 std::string loopback_uri(int port) {
   return "mongodb://127.0.0.1:" + std::to_string(port);
