@@ -11,6 +11,7 @@
 #include "drivers/sim/sim_driver.hpp"
 #include "messages/errors.hpp"
 #include "runtime/runtime.hpp"
+#include "tests/support/lease_checks.hpp"
 #include "tests/support/pool_stats_of.hpp"
 
 using namespace custodian;
@@ -34,16 +35,6 @@ pool_config small_pool(std::shared_ptr<drivers::sim_driver> sim, uint32_t min_id
   return c;
 }
 
-errc code_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const lease_error& e) {
-    return e.code();
-  }
-  FAIL("expected a lease_error");
-  return errc::bad_request;
-}
-
 /// A connection of another driver: the typed accessor must refuse it.
 class foreign_connection : public drivers::connection {};
 
@@ -62,7 +53,7 @@ TEST_CASE("a thread leases a resource, uses its connection and returns it at sco
     CHECK(reply["resource"] == "orders-1");
     CHECK(reply["echo"]["op"] == "get");
     CHECK(stats_of(rt, pool).in_use == 1);
-    CHECK(code_of([&] { lease.connection_as<foreign_connection>(); }) == errc::bad_request);
+    CHECK(lease_error_of([&] { lease.connection_as<foreign_connection>(); }) == errc::bad_request);
   }
   // A second resource was created to keep min_idle idle during the lease.
   auto s = await_stats(rt, pool, [](const pool_stats& s) { return s.in_use == 0 && s.idle == 2; });
@@ -99,10 +90,10 @@ TEST_CASE("acquire names what is wrong: no such pool, or a timeout in line") {
   auto sim = std::make_shared<drivers::sim_driver>();
   runtime rt;
   auto pool = rt.add_pool(small_pool(sim, 1, 1));
-  CHECK(code_of([&] { rt.acquire("nope", 1s); }) == errc::not_found);
-  CHECK(code_of([&] { rt.add_pool(small_pool(sim, 0, 1)); }) == errc::bad_config);
+  CHECK(lease_error_of([&] { rt.acquire("nope", 1s); }) == errc::not_found);
+  CHECK(lease_error_of([&] { rt.add_pool(small_pool(sim, 0, 1)); }) == errc::bad_config);
   auto held = rt.acquire("orders", 1s);
-  CHECK(code_of([&] { rt.acquire("orders", 20ms); }) == errc::timeout);
+  CHECK(lease_error_of([&] { rt.acquire("orders", 20ms); }) == errc::timeout);
   CHECK(stats_of(rt, pool).timeouts == 1);
   held.release();
   rt.shutdown();
@@ -131,8 +122,8 @@ TEST_CASE("threads waiting in line learn that their pool drained or ended") {
   runtime rt;
   auto pool = rt.add_pool(small_pool(sim, 1, 1));
   auto held = rt.acquire("orders", 1s);
-  auto waiter = std::async(std::launch::async,
-                           [&rt] { return code_of([&rt] { rt.acquire("orders", bound); }); });
+  auto waiter = std::async(
+    std::launch::async, [&rt] { return lease_error_of([&rt] { rt.acquire("orders", bound); }); });
   await_stats(rt, pool, [](const pool_stats& s) { return s.waiters == 1; });
   SUBCASE("drained") {
     caf::anon_send(pool, drain_atom::value);
@@ -144,7 +135,7 @@ TEST_CASE("threads waiting in line learn that their pool drained or ended") {
   REQUIRE(waiter.wait_for(bound) == std::future_status::ready);
   CHECK(waiter.get() == errc::unavailable);
   // A thread that comes later is refused, or its request never reaches the pool.
-  CHECK(code_of([&rt] { rt.acquire("orders", bound); }) == errc::unavailable);
+  CHECK(lease_error_of([&rt] { rt.acquire("orders", bound); }) == errc::unavailable);
   held.release();
   rt.shutdown();
   CHECK(sim->open_connections() == 0);
@@ -160,7 +151,7 @@ TEST_CASE("a connection that breaks in use ends the lease and its resource is re
   auto pool = rt.add_pool(small_pool(sim, 1, 2));
   auto lease = rt.acquire("orders", 1s);
   REQUIRE(lease.resource() == "orders-1");
-  CHECK(code_of([&] { lease.exec({{"op", "get"}}, 1s); }) == errc::driver_error);
+  CHECK(lease_error_of([&] { lease.exec({{"op", "get"}}, 1s); }) == errc::driver_error);
   CHECK_FALSE(lease);
   auto s = await_stats(rt, pool, [](const pool_stats& s) { return s.failed == 1 && s.idle == 1; });
   CHECK(s.failed == 1);
@@ -218,8 +209,8 @@ TEST_CASE("pools added together are validated together: a cycle adds none of the
   auto b = small_pool(sim, 0, 1);
   b.name = "b";
   b.depends_on = {{"a", dependency_kind::soft}};
-  CHECK(code_of([&] { rt.add_pools({a, b}); }) == errc::bad_config);
-  CHECK(code_of([&] { rt.pool("b"); }) == errc::not_found);
+  CHECK(lease_error_of([&] { rt.add_pools({a, b}); }) == errc::bad_config);
+  CHECK(lease_error_of([&] { rt.pool("b"); }) == errc::not_found);
   b.depends_on.clear();
   auto added = rt.add_pools({a, b});
   CHECK(rt.pool("a") == added[0]);

@@ -19,6 +19,7 @@
 #include "drivers/postgres/postgres_driver.hpp"
 #include "messages/errors.hpp"
 #include "runtime/runtime.hpp"
+#include "tests/support/lease_checks.hpp"
 #include "tests/support/pg_server.hpp"
 #include "tests/support/pool_stats_of.hpp"
 
@@ -76,28 +77,6 @@ inline bool pool_settles_at(runtime& rt, const std::string& pool, uint64_t n,
       return s.idle == n && s.size == n && s.in_use == 0;
     },
     within);
-}
-
-template <class F>
-std::chrono::milliseconds time_of(F&& f) {
-  auto start = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                               start);
-}
-
-/// The code of the lease_error `f` throws (its message into `message`).
-template <class F>
-errc lease_error_of(F&& f, std::string* message = nullptr) {
-  try {
-    f();
-  } catch (const lease_error& e) {
-    if (message)
-      *message = e.what();
-    return e.code();
-  }
-  FAIL("expected a lease_error");
-  return errc::bad_request;
 }
 
 /// The largest number of connections of `who` the server showed while it ran,

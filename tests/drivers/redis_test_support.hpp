@@ -15,6 +15,7 @@
 #include "drivers/redis/redis_driver.hpp"
 #include "messages/errors.hpp"
 #include "runtime/runtime.hpp"
+#include "tests/support/lease_checks.hpp"
 #include "tests/support/node_process.hpp"
 #include "tests/support/pool_stats_of.hpp"
 #include "tests/support/redis_server.hpp"
@@ -117,28 +118,6 @@ inline bool pool_settles_at(runtime& rt, const std::string& pool, uint64_t n,
     MESSAGE(pool << " did not settle at " << n << ": size " << s.size << ", idle " << s.idle
                  << ", in use " << s.in_use << ", state " << to_string(s.state));
   return settled;
-}
-
-template <class F>
-std::chrono::milliseconds time_of(F&& f) {
-  auto start = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                               start);
-}
-
-/// The code of the lease_error `f` throws.
-template <class F>
-errc lease_error_of(F&& f, std::string* message = nullptr) {
-  try {
-    f();
-  } catch (const lease_error& e) {
-    if (message)
-      *message = e.what();
-    return e.code();
-  }
-  FAIL("expected a lease_error");
-  return errc::bad_request;
 }
 
 } // namespace custodian::test
