@@ -1,0 +1,662 @@
+#include <algorithm>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/pool_data.hpp"
+#include "drivers/driver.hpp"
+#include "messages/errors.hpp"
+
+namespace custodian::pool_detail {
+
+// --- leases -----------------------------------------------------------------------
+
+/// Takes the next idle resource; one past its lifetime is retired instead.
+/// Takes the next idle slot in LIFO or FIFO order, or, while some are degraded,
+/// the next healthy one if there is any.
+uint64_t pop_idle(pool_data& st) {
+  if (st.degraded > 0) {
+    auto healthy = [&](uint64_t id) { return st.slots.at(id).health != health_status::degraded; };
+    auto found = st.idle.end();
+    if (st.cfg.lifo) {
+      if (auto r = std::find_if(st.idle.rbegin(), st.idle.rend(), healthy); r != st.idle.rend())
+        found = std::next(r).base();
+    } else {
+      found = std::find_if(st.idle.begin(), st.idle.end(), healthy);
+    }
+    if (found != st.idle.end()) {
+      auto slot_id = *found;
+      st.idle.erase(found);
+      return slot_id;
+    }
+  }
+  uint64_t slot_id;
+  if (st.cfg.lifo) {
+    slot_id = st.idle.back();
+    st.idle.pop_back();
+  } else {
+    slot_id = st.idle.front();
+    st.idle.pop_front();
+  }
+  return slot_id;
+}
+
+std::optional<uint64_t> take_idle(self_ptr self) {
+  auto& st = self->state;
+  while (!st.idle.empty()) {
+    auto slot_id = pop_idle(st);
+    auto& s = st.slots.at(slot_id);
+    if (s.retire_at != time_point::max() && s.retire_at <= self->clock().now()) {
+      ++st.counters.expired;
+      retire(self, slot_id, "max_lifetime reached");
+      continue;
+    }
+    // The server may have closed it while it was idle (a restart, a terminated
+    // backend): the driver can tell without a round trip, so it is never handed
+    // out; whatever closed it may have closed the others too.
+    if (auto conn = s.view->get(); conn && !conn->alive()) {
+      ++st.counters.dead_on_acquire;
+      on_failure(self, slot_id, "its connection was closed while idle");
+      revalidate_idle(self);
+      continue;
+    }
+    return slot_id;
+  }
+  return std::nullopt;
+}
+
+void record_wait(pool_data& st, caf::timespan waited) {
+  auto us = static_cast<uint64_t>(
+    std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(waited).count()));
+  auto bucket = std::lower_bound(acquire_wait_bounds_us.begin(), acquire_wait_bounds_us.end(), us) -
+                acquire_wait_bounds_us.begin();
+  ++st.counters.acquire_wait_histogram[static_cast<std::size_t>(bucket)];
+  st.counters.acquire_wait_total_us += us;
+}
+
+/// Leases an idle slot to `holder`; counted as an acquire unless it is for the shelf.
+lease open_lease(self_ptr self, uint64_t slot_id, holder_ref holder, bool counted) {
+  auto& st = self->state;
+  auto& s = st.slots.at(slot_id);
+  set_slot_state(st, s, slot_state::leased);
+  // The clock is read only when a TTL needs it: this is the hot path.
+  auto has_ttl = st.cfg.lease_ttl.count() > 0;
+  auto& entry = st.leases.open(slot_id, std::move(holder),
+                               has_ttl ? self->clock().now() : time_point{}, st.cfg.lease_ttl);
+  if (counted)
+    ++st.counters.acquired;
+  if (has_ttl)
+    arm_sweep(self);
+  return lease{entry.id, st.cfg.name, s.id, s.handle};
+}
+
+/// Leases an idle slot to a waiter and answers it.
+void grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_reply& reply) {
+  auto granted = open_lease(self, slot_id, std::move(holder));
+  if (reply.blocking)
+    reply.blocking->grant(std::move(granted), self->state.slots.at(slot_id).view->get(),
+                          self->state.shelf);
+  else
+    reply.promise.deliver(std::move(granted));
+}
+
+// --- the shelf ------------------------------------------------------------------
+
+const holder_ref shelf_holder{{}, "the shelf"};
+
+/// Whether idle resources may wait on the shelf: while a thread acquires, the
+/// pool serves and nobody waited in line for as many returns as it has
+/// resources, and no acquire needs the pool itself (a check on acquire, a lease
+/// TTL that times each lease, a dependency refusing).
+bool may_shelve(self_ptr self) {
+  auto& st = self->state;
+  return st.shelf_wanted && st.shelf_held == 0 && st.serving() && st.waiters.empty() &&
+         st.calm >= st.cfg.max_size && st.cfg.lease_ttl.count() == 0 &&
+         !(st.cfg.health && st.cfg.health->on_acquire) && !refusal_by_dependency(self);
+}
+
+/// Lends the idle resources to the shelf, each as a lease the shelf holds; ones
+/// degraded, outdated or with no connection stay with the pool.
+void stock_shelf(self_ptr self) {
+  auto& st = self->state;
+  if (st.idle.empty() || !may_shelve(self))
+    return;
+  std::vector<lease_shelf::stocked> items;
+  std::deque<uint64_t> kept;
+  for (auto slot_id : st.idle) {
+    auto& s = st.slots.at(slot_id);
+    auto conn = s.view->get();
+    if (!conn || s.outdated || s.health == health_status::degraded) {
+      kept.push_back(slot_id);
+      continue;
+    }
+    if (!st.shelf_oldest || s.idle_since < *st.shelf_oldest)
+      st.shelf_oldest = s.idle_since;
+    items.push_back(
+      {{open_lease(self, slot_id, shelf_holder, false), std::move(conn)}, s.idle_since});
+  }
+  st.idle = std::move(kept);
+  st.shelf->stock(std::move(items), st.cfg.lifo);
+  if (st.cfg.idle_timeout.count() > 0)
+    arm_sweep(self);
+}
+
+/// Takes back what the shelf holds: those resources are idle with the pool again
+/// (idle since their last return, which the pool did not see, if a thread used
+/// them), and the leases threads hold come back through the pool. False if
+/// nothing came back.
+bool recall_shelf(self_ptr self) {
+  auto& st = self->state;
+  if (!std::exchange(st.shelf_oldest, std::nullopt))
+    return false; // nothing was stocked since the last recall
+  auto back = st.shelf->recall();
+  if (back.empty())
+    return false;
+  auto now = self->clock().now();
+  for (const auto& r : back) {
+    auto [outcome, entry] = st.leases.close(r.lease);
+    if (outcome != lease_close::released)
+      continue;
+    auto& s = st.slots.at(entry->slot);
+    set_slot_state(st, s, slot_state::idle);
+    s.idle_since = r.used ? now : r.idle_since;
+    st.idle.push_back(entry->slot);
+  }
+  // The sweep reads the front as the longest idle.
+  std::stable_sort(st.idle.begin(), st.idle.end(), [&](uint64_t a, uint64_t b) {
+    return st.slots.at(a).idle_since < st.slots.at(b).idle_since;
+  });
+  return true;
+}
+
+/// Answers the waiters whose time is up with their timeout: never served late.
+void expire_waiters(self_ptr self, time_point now) {
+  auto& st = self->state;
+  for (auto& w : st.waiters.expire(now)) {
+    ++st.counters.timeouts;
+    refuse(w.payload, timeout_error(self));
+  }
+}
+
+/// Whether a resource must pass a check before it is handed out.
+bool needs_check(self_ptr self, const slot& s) {
+  auto& h = self->state.cfg.health;
+  return h && h->on_acquire && self->clock().now() - s.last_good > h->bypass_window;
+}
+
+void enqueue(self_ptr self, caf::timespan timeout, holder_ref holder, lease_reply reply);
+
+/// Checks an idle resource (a ping) for one requester: it gets the resource if the
+/// check passes; if not, the resource is retired and the requester waits in line
+/// again until its deadline.
+void check_then_grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_reply reply,
+                      time_point deadline) {
+  auto& st = self->state;
+  auto& s = st.slots.at(slot_id);
+  set_slot_state(st, s, slot_state::validating);
+  auto hand_over = [self, slot_id, holder, reply]() mutable {
+    auto& st = self->state;
+    auto i = st.slots.find(slot_id);
+    if (i == st.slots.end() || i->second.state != slot_state::validating)
+      return false;
+    i->second.last_good = self->clock().now();
+    grant(self, slot_id, std::move(holder), reply);
+    return true;
+  };
+  // The requester waits in line again (until its deadline) when the resource
+  // failed its check or was taken out meanwhile (drained, quarantined).
+  auto wait_again = [self, holder, reply, deadline]() mutable {
+    auto& st = self->state;
+    auto now = self->clock().now();
+    if (deadline <= now) {
+      ++st.counters.timeouts;
+      refuse(reply, timeout_error(self));
+      return;
+    }
+    enqueue(self, deadline - now, std::move(holder), std::move(reply));
+    serve_waiters(self);
+  };
+  self->request(s.handle, caf::timespan{st.cfg.health->timeout}, ping_atom::value)
+    .then(
+      [hand_over, wait_again](const ping_result&) mutable {
+        if (!hand_over())
+          wait_again();
+      },
+      [self, slot_id, hand_over, wait_again](caf::error& err) mutable {
+        // Busy (a health probe is running) is no verdict: the probe decides.
+        if (busy(err) && hand_over())
+          return;
+        auto& st = self->state;
+        if (auto i = st.slots.find(slot_id);
+            i != st.slots.end() && i->second.state == slot_state::validating) {
+          ++st.counters.validation_failures;
+          on_failure(self, slot_id, "failed its check on acquire: " + describe(err));
+        }
+        wait_again();
+      });
+}
+
+/// Gives an idle resource to a requester, checking it first when on_acquire asks.
+void hand_over(self_ptr self, uint64_t slot_id, holder_ref holder, lease_reply& reply,
+               time_point deadline) {
+  if (needs_check(self, self->state.slots.at(slot_id)))
+    check_then_grant(self, slot_id, std::move(holder), std::move(reply), deadline);
+  else
+    grant(self, slot_id, std::move(holder), reply);
+}
+
+void serve_waiters(self_ptr self) {
+  auto& st = self->state;
+  if (!st.serving())
+    return;
+  if (st.waiters.empty()) {
+    if (st.calm < std::numeric_limits<uint32_t>::max())
+      ++st.calm;
+    grow(self);
+    stock_shelf(self);
+    return;
+  }
+  auto now = self->clock().now();
+  expire_waiters(self, now);
+  while (!st.waiters.empty()) {
+    auto slot_id = take_idle(self);
+    if (!slot_id)
+      break;
+    auto w = *st.waiters.pop();
+    record_wait(st, now - w.payload.queued_at);
+    hand_over(self, *slot_id, std::move(w.holder), w.payload, w.deadline);
+  }
+  grow(self);
+  stock_shelf(self);
+}
+
+void watch(self_ptr self, const caf::actor_addr& holder) {
+  auto& st = self->state;
+  if (!holder || holder == st.last_watched)
+    return;
+  st.last_watched = holder;
+  if (st.monitored.insert(holder).second)
+    self->monitor(holder);
+}
+
+/// What an acquire gets at once: a refusal, an idle resource (only if nobody
+/// waits in line before it), or neither: then it waits.
+struct first_answer {
+  caf::error refused;
+  std::optional<uint64_t> slot;
+};
+
+first_answer answer_at_once(self_ptr self) {
+  auto& st = self->state;
+  if (st.closing() || st.state == pool_state::error)
+    return {pool_error(self, errc::unavailable, "acquire refused: pool is " + to_string(st.state)),
+            std::nullopt};
+  if (auto refused = refusal_by_dependency(self))
+    return {std::move(refused), std::nullopt};
+  if (st.serving() && st.waiters.empty())
+    if (auto slot_id = take_idle(self)) {
+      ++st.counters.acquire_wait_histogram[0];
+      grow(self); // keeps min_idle idle while this one is out
+      return {{}, slot_id};
+    }
+  // The backend is known down and no creation will answer soon: say why now. A
+  // creation in flight, or one this acquire may start (after a cheap failure),
+  // answers it instead.
+  if (st.serving() && st.pacing.backend_down() && st.creating == 0 &&
+      (st.live() >= st.cfg.max_size || !st.pacing.may_create(self->clock().now(), true)))
+    return {backend_down_error(self), std::nullopt};
+  return {};
+}
+
+/// Queues an acquire behind earlier ones, with its own deadline. Nothing waits on
+/// the shelf while someone waits in line: what it held serves the line.
+void enqueue(self_ptr self, caf::timespan timeout, holder_ref holder, lease_reply reply) {
+  auto& st = self->state;
+  auto now = self->clock().now();
+  reply.queued_at = now;
+  st.waiters.push(std::move(reply), std::move(holder), now + timeout);
+  st.calm = 0;
+  arm_sweep(self);
+  if (recall_shelf(self))
+    serve_waiters(self);
+  else
+    grow(self);
+}
+
+caf::result<lease> acquire_for_actor(self_ptr self, caf::timespan timeout) {
+  // Actors acquire through the pool: the shelf is for threads.
+  self->state.shelf_wanted = false;
+  shelf_hold hold{self};
+  auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
+  watch(self, sender);
+  auto now = answer_at_once(self);
+  if (now.refused)
+    return std::move(now.refused);
+  if (now.slot && !needs_check(self, self->state.slots.at(*now.slot)))
+    return open_lease(self, *now.slot, holder_ref{sender, {}});
+  auto promise = self->make_response_promise<lease>();
+  lease_reply reply{promise, nullptr, {}};
+  if (now.slot)
+    check_then_grant(self, *now.slot, holder_ref{sender, {}}, std::move(reply),
+                     self->clock().now() + timeout);
+  else
+    enqueue(self, timeout, holder_ref{sender, {}}, std::move(reply));
+  return promise;
+}
+
+void acquire_for_thread(self_ptr self, caf::timespan timeout, const blocking_acquire& reply) {
+  // The caller found the shelf empty; from now on it is stocked for threads.
+  self->state.shelf_wanted = true;
+  holder_ref holder{{}, reply->holder()};
+  lease_reply answer{{}, reply, {}};
+  auto now = answer_at_once(self);
+  if (now.refused)
+    refuse(answer, std::move(now.refused));
+  else if (now.slot)
+    hand_over(self, *now.slot, std::move(holder), answer, self->clock().now() + timeout);
+  else
+    enqueue(self, timeout, std::move(holder), std::move(answer));
+  stock_shelf(self);
+}
+
+/// Has a resource reset by its driver (out of line meanwhile) and puts it back in
+/// line; a failure there is handled as any other failure of the resource.
+void reset_then_back_in_line(self_ptr self, uint64_t slot_id, const std::string& why) {
+  auto& st = self->state;
+  auto& s = st.slots.at(slot_id);
+  set_slot_state(st, s, slot_state::validating);
+  publish(self, "maintenance", s.id, "", "", nlohmann::json{{"reason", why}}.dump());
+  auto bound = caf::timespan{st.cfg.resource.operation_timeout + std::chrono::seconds{1}};
+  self->request(s.handle, bound, maintain_atom::value)
+    .then([self, slot_id](lifecycle_state) { back_in_line(self, slot_id, slot_state::validating); },
+          [self, slot_id](caf::error& err) {
+            auto i = self->state.slots.find(slot_id);
+            if (i != self->state.slots.end() && i->second.state == slot_state::validating)
+              on_failure(self, slot_id, "maintenance failed: " + describe(err));
+          });
+}
+
+/// Puts a resource whose lease ended back in line, unless it must go.
+void give_back(self_ptr self, uint64_t slot_id) {
+  auto& st = self->state;
+  auto i = st.slots.find(slot_id);
+  if (i == st.slots.end() || i->second.state != slot_state::leased)
+    return;
+  auto& s = i->second;
+  if (st.closing()) {
+    retire(self, slot_id, "returned while draining");
+    return;
+  }
+  if (!s.quarantine_on_return.empty()) {
+    eject(self, slot_id, s.quarantine_on_return);
+    return;
+  }
+  if (s.health == health_status::unhealthy) {
+    if (!st.cfg.quarantine)
+      ++st.counters.unhealthy;
+    on_failure(self, slot_id, "unhealthy while leased");
+    return;
+  }
+  // The clock is read only for the limits that need it: this is the hot path.
+  auto timed = st.cfg.max_lifetime.count() > 0 || st.cfg.idle_timeout.count() > 0 ||
+               (st.cfg.health && st.cfg.health->on_acquire);
+  auto now = timed ? self->clock().now() : time_point{};
+  if (s.expired || (s.retire_at != time_point::max() && s.retire_at <= now)) {
+    ++st.counters.expired;
+    retire(self, slot_id, "max_lifetime reached");
+    return;
+  }
+  if (s.outdated && st.spare > 0) {
+    --st.spare;
+    retire(self, slot_id, replaced_reason);
+    return;
+  }
+  if (st.live() > st.cfg.max_size + st.spare) {
+    retire(self, slot_id, "pool shrunk");
+    return;
+  }
+  if (auto conn = s.view->get(); conn && conn->needs_reset()) {
+    // Its holder left state behind (an open transaction, say): the next holder
+    // gets it reset.
+    ++st.counters.reset_on_return;
+    reset_then_back_in_line(self, slot_id, "its holder left state behind");
+    return;
+  }
+  set_slot_state(st, s, slot_state::idle);
+  s.idle_since = now;
+  s.last_good = now;
+  clear_failures(st, s); // its holder found nothing wrong
+  st.idle.push_back(slot_id);
+  serve_waiters(self);
+  if (st.cfg.idle_timeout.count() > 0)
+    arm_sweep(self);
+}
+
+/// Closes lease `id`; an error names what was wrong with it.
+caf::error close_lease(self_ptr self, uint64_t id) {
+  auto& st = self->state;
+  bool was_leak = false;
+  if (auto why = st.leases.reclaim_reason(id))
+    was_leak = *why == leak_reason;
+  auto [outcome, entry] = st.leases.close(id);
+  switch (outcome) {
+  case lease_close::released:
+    give_back(self, entry->slot);
+    check_drained(self);
+    return {};
+  case lease_close::late_return:
+    // A leak is reported again now that it came back; its resource was retired.
+    if (was_leak)
+      publish(self, "leak_returned", "", "", "", nlohmann::json{{"lease", id}}.dump());
+    return {};
+  case lease_close::unknown:
+    break;
+  }
+  ++st.counters.bad_releases;
+  publish(self, "bad_release", "", "", "", nlohmann::json{{"lease", id}}.dump());
+  return pool_error(self, errc::not_found,
+                    "lease " + std::to_string(id) + " is unknown or already released");
+}
+
+/// Counts and publishes a lease taken back from its holder.
+void report_reclaimed(self_ptr self, const lease_table<holder_ref>::entry& entry,
+                      const char* reason) {
+  ++self->state.counters.reclaimed;
+  publish(
+    self, "lease_reclaimed", slot_name(self, entry.slot), "", "",
+    nlohmann::json{{"lease", entry.id}, {"holder", holder_name(entry.holder)}, {"reason", reason}}
+      .dump());
+}
+
+/// Takes back every lease and waiter of a holder that died.
+void on_holder_down(self_ptr self, const caf::down_msg& msg) {
+  auto& st = self->state;
+  st.monitored.erase(msg.source);
+  if (st.last_watched == msg.source)
+    st.last_watched = caf::actor_addr{};
+  holder_ref holder{msg.source, {}};
+  st.waiters.remove_holder(holder);
+  for (auto id : st.leases.held_by(holder)) {
+    auto [outcome, entry] = st.leases.close(id);
+    report_reclaimed(self, *entry, "holder ended");
+    give_back(self, entry->slot);
+  }
+  check_drained(self);
+}
+
+/// A resource found working after it was out of line (checked, recovered,
+/// back from quarantine) is idle again, unless it left `from` meanwhile or its
+/// lifetime ended (the sweep only marks resources that are out of line).
+void back_in_line(self_ptr self, uint64_t slot_id, slot_state from) {
+  auto& st = self->state;
+  auto i = st.slots.find(slot_id);
+  if (i == st.slots.end() || i->second.state != from)
+    return;
+  auto now = self->clock().now();
+  if (i->second.expired || i->second.retire_at <= now) {
+    ++st.counters.expired;
+    retire(self, slot_id, "max_lifetime reached");
+    return;
+  }
+  set_slot_state(st, i->second, slot_state::idle);
+  i->second.idle_since = now;
+  i->second.last_good = now;
+  st.idle.push_back(slot_id);
+  serve_waiters(self);
+  if (st.cfg.idle_timeout.count() > 0)
+    arm_sweep(self); // the sweep may have found nothing idle and stopped
+  review_standing(self);
+}
+
+/// The resource of an open lease failed: the lease is taken back (its holder's
+/// next use learns why) and the resource replaced.
+void fail_leased(self_ptr self, uint64_t lease_id, const std::string& reason) {
+  auto& st = self->state;
+  auto entry = st.leases.reclaim(lease_id, "its resource failed: " + reason);
+  if (!entry)
+    return;
+  ++st.counters.failed;
+  publish(
+    self, "lease_broken", slot_name(self, entry->slot), "", "",
+    nlohmann::json{{"lease", lease_id}, {"holder", holder_name(entry->holder)}, {"reason", reason}}
+      .dump());
+  on_failure(self, entry->slot, "failed while leased: " + reason);
+  revalidate_idle(self);
+  check_drained(self);
+}
+
+/// Why lease `id` cannot be used: `not_found`, or `unavailable` naming why it was
+/// taken back.
+caf::error unusable_lease(self_ptr self, uint64_t id) {
+  auto& st = self->state;
+  if (auto why = st.leases.reclaim_reason(id))
+    return pool_error(self, errc::unavailable,
+                      "lease " + std::to_string(id) + " was taken back: " + *why +
+                        "; return it and acquire another");
+  return pool_error(self, errc::not_found,
+                    "lease " + std::to_string(id) + " is unknown or already released");
+}
+
+/// The resource of `slot_id` failed: the lease on it, if any, is taken back, and
+/// the resource is retired either way (its holder may have returned it already).
+void fail_slot(self_ptr self, uint64_t slot_id, const std::string& reason) {
+  auto& st = self->state;
+  if (auto i = st.slots.find(slot_id); i == st.slots.end() ||
+                                       i->second.state == slot_state::retiring ||
+                                       i->second.state == slot_state::creating)
+    return; // already on its way out, or started again
+  for (auto id : st.leases.ids())
+    if (st.leases.find(id)->slot == slot_id) {
+      fail_leased(self, id, reason);
+      return;
+    }
+  ++st.counters.failed;
+  on_failure(self, slot_id, "failed: " + reason);
+  revalidate_idle(self);
+}
+
+/// Ends an exec on `slot_id`; `broke` says why the resource failed, if it did.
+void end_exec(self_ptr self, uint64_t slot_id, const std::optional<std::string>& broke) {
+  if (auto i = self->state.slots.find(slot_id); i != self->state.slots.end()) {
+    i->second.exec_in_flight = false;
+    if (!broke)
+      clear_failures(self->state, i->second);
+  }
+  if (broke)
+    fail_slot(self, slot_id, *broke);
+}
+
+/// Whether lease `id` was taken back (leaked, failed, drained) during its exec.
+bool taken_back(self_ptr self, uint64_t id) {
+  return self->state.leases.reclaim_reason(id) != nullptr;
+}
+
+/// Answers an exec. A call that failed because its lease had been taken back
+/// meanwhile says so rather than how the stopped resource failed.
+void deliver(self_ptr self, uint64_t lease_id, bool was_taken_back,
+             caf::typed_response_promise<std::string>& promise,
+             caf::expected<std::string>& outcome) {
+  if (outcome)
+    promise.deliver(std::move(*outcome));
+  else if (was_taken_back)
+    promise.deliver(unusable_lease(self, lease_id));
+  else
+    promise.deliver(outcome.error());
+}
+
+/// An exec on a leased resource: in_use for the call, idle again after it. The
+/// release after the call tells whether the call broke the resource.
+caf::result<std::string> exec(self_ptr self, uint64_t lease_id, std::string request) {
+  auto& st = self->state;
+  auto entry = st.leases.find(lease_id);
+  if (!entry)
+    return unusable_lease(self, lease_id);
+  auto slot_id = entry->slot;
+  auto& s = st.slots.at(slot_id);
+  if (s.exec_in_flight)
+    return pool_error(self, errc::unavailable,
+                      "an exec on lease " + std::to_string(lease_id) + " is in flight");
+  s.exec_in_flight = true;
+  auto handle = s.handle;
+  auto promise = self->make_response_promise<std::string>();
+  // The resource bounds the call itself; this bound, twice as long, only covers a
+  // resource stopped mid-call (its lease leaked or failed), which never answers.
+  auto bound = 2 * caf::timespan{st.cfg.resource.operation_timeout};
+  auto after_call = [self, slot_id, lease_id, handle, promise,
+                     bound](caf::expected<std::string> outcome) mutable {
+    self->request(handle, bound, release_atom::value)
+      .then(
+        [=](lifecycle_state) mutable {
+          auto was_taken_back = taken_back(self, lease_id);
+          end_exec(self, slot_id, std::nullopt);
+          deliver(self, lease_id, was_taken_back, promise, outcome);
+        },
+        [=](caf::error&) mutable {
+          // The resource is not in use any more: the call left it failed.
+          auto was_taken_back = taken_back(self, lease_id);
+          end_exec(self, slot_id, outcome ? "it failed after an exec" : describe(outcome.error()));
+          deliver(self, lease_id, was_taken_back, promise, outcome);
+        });
+  };
+  self->request(handle, bound, acquire_atom::value)
+    .then(
+      [self, handle, bound, request = std::move(request), after_call](lifecycle_state) mutable {
+        self->request(handle, bound, exec_atom::value, std::move(request))
+          .then([after_call](std::string& response) mutable { after_call(std::move(response)); },
+                [after_call](caf::error& err) mutable { after_call(std::move(err)); });
+      },
+      [self, slot_id, lease_id, promise](caf::error& err) mutable {
+        // The resource cannot take the call (it failed meanwhile): the lease goes.
+        end_exec(self, slot_id, describe(err));
+        promise.deliver(unusable_lease(self, lease_id));
+      });
+  return promise;
+}
+
+caf::result<caf::ok_atom> report_failure(self_ptr self, uint64_t lease_id, std::string reason) {
+  if (!self->state.leases.find(lease_id))
+    return unusable_lease(self, lease_id);
+  fail_leased(self, lease_id, "reported by its holder: " + reason);
+  return caf::ok_atom::value;
+}
+
+/// An operator has an idle resource reset by its driver before it is handed out
+/// again; a failure there is handled as any other failure of the resource.
+caf::result<caf::ok_atom> maintain_by_hand(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto found = std::find_if(st.slots.begin(), st.slots.end(),
+                            [&](const auto& entry) { return entry.second.id == id; });
+  if (found == st.slots.end())
+    return pool_error(self, errc::not_found, "pool " + st.cfg.name + " has no resource " + id);
+  auto slot_id = found->first;
+  auto& s = found->second;
+  if (s.state != slot_state::idle)
+    return pool_error(self, errc::unavailable,
+                      "resource " + id + " is " + to_string(s.state) +
+                        ": only an idle one is maintained");
+  std::erase(st.idle, slot_id);
+  reset_then_back_in_line(self, slot_id, "asked by an operator");
+  return caf::ok_atom::value;
+}
+
+} // namespace custodian::pool_detail
