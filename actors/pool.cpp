@@ -13,52 +13,6 @@ namespace custodian {
 
 namespace pool_detail {
 
-std::string to_string(slot_state x) {
-  switch (x) {
-  case slot_state::creating:
-    return "creating";
-  case slot_state::idle:
-    return "idle";
-  case slot_state::validating:
-    return "validating";
-  case slot_state::leased:
-    return "leased";
-  case slot_state::recovering:
-    return "recovering";
-  case slot_state::quarantined:
-    return "quarantined";
-  case slot_state::retiring:
-    return "retiring";
-  }
-  return "unknown";
-}
-
-/// Moves a slot to `to`, keeping the count of slots being created.
-void set_slot_state(pool_data& st, slot& s, slot_state to) {
-  auto count = [&](slot_state x, int by) {
-    if (x == slot_state::creating)
-      st.creating += by;
-    else if (x == slot_state::quarantined)
-      st.quarantined += by;
-  };
-  count(s.state, -1);
-  count(to, +1);
-  s.state = to;
-}
-
-/// Sets a slot's health, keeping the counts of degraded and unhealthy slots.
-void set_health(pool_data& st, slot& s, health_status to) {
-  auto count = [&](health_status x, int by) {
-    if (x == health_status::degraded)
-      st.degraded += by;
-    else if (x == health_status::unhealthy)
-      st.unhealthy += by;
-  };
-  count(s.health, -1);
-  count(to, +1);
-  s.health = to;
-}
-
 caf::error pool_error(self_ptr self, errc code, const std::string& what) {
   return make_error(code, "pool " + self->state.cfg.name + ": " + what);
 }
@@ -98,14 +52,14 @@ std::string slot_name(self_ptr self, uint64_t slot_id) {
 /// The idle deadline that can retire something: only while more than min_idle
 /// are idle, else the sweep would fire for nothing.
 std::optional<time_point> idle_deadline(const pool_data& st) {
-  if (st.cfg.idle_timeout.count() == 0 || st.idle.size() <= st.cfg.min_idle)
+  if (st.cfg.idle_timeout.count() == 0 || st.slots.idle_line().size() <= st.cfg.min_idle)
     return std::nullopt;
-  return st.slots.at(st.idle.front()).idle_since + st.cfg.idle_timeout;
+  return st.slots.at(st.slots.idle_line().front()).idle_since + st.cfg.idle_timeout;
 }
 
 /// Idle resources, with the pool or on the shelf.
 std::size_t idle_now(const pool_data& st) {
-  return st.idle.size() + (st.shelf_oldest ? st.shelf->available() : 0);
+  return st.slots.idle_line().size() + (st.shelf_oldest ? st.shelf->available() : 0);
 }
 
 /// The idle deadline of what waits on the shelf: the sweep takes it back to see.
@@ -174,7 +128,7 @@ void sweep(self_ptr self) {
   for (auto slot_id : st.lifetimes.due(now)) {
     auto& s = st.slots.at(slot_id);
     st.lifetimes.remove(s.retire_at, slot_id);
-    if (s.state == slot_state::idle) {
+    if (s.state() == slot_state::idle) {
       ++st.counters.expired;
       retire(self, slot_id, "max_lifetime reached");
     } else {
@@ -185,7 +139,7 @@ void sweep(self_ptr self) {
     if (*due > now)
       break;
     ++st.counters.idle_closed;
-    retire(self, st.idle.front(), "idle_timeout reached");
+    retire(self, st.slots.idle_line().front(), "idle_timeout reached");
   }
   check_drained(self);
   arm_sweep(self);
@@ -206,22 +160,15 @@ void start_supervisor(self_ptr self) {
 void forget_all_slots(self_ptr self) {
   auto& st = self->state;
   ++st.generation;
-  for (auto& [id, s] : st.slots) {
-    forget_health(self, s);
+  for (auto& [slot_id, s] : st.slots) {
+    forget_health(self, slot_id);
     drop_from_quarantine(self, s);
     if (s.handle)
       ++st.counters.closed;
   }
-  st.slots.clear();
-  st.idle.clear();
-  st.lifetimes = deadline_index{};
-  st.creating = 0;
-  st.retiring = 0;
-  st.degraded = 0;
-  st.quarantined = 0;
-  st.unhealthy = 0;
   // Every slot from here on is made from the current config.
-  st.outdated = 0;
+  st.slots.clear();
+  st.lifetimes = deadline_index{};
   st.replacing = 0;
   st.spare = 0;
 }
@@ -259,7 +206,7 @@ void retry(self_ptr self) {
   st.pacing.reset();
   set_state(self, pool_state::initializing, "try " + std::to_string(st.failed_tries + 1));
   grow(self);
-  if (st.creating == 0)
+  if (st.slots.counts().creating == 0)
     set_state(self, pool_state::active, "nothing to warm");
 }
 
@@ -275,7 +222,7 @@ void check_drained(self_ptr self) {
     for (auto id : ids)
       retire(self, id, "pool drained");
   }
-  if (st.state == pool_state::destroying && st.retiring == 0 && st.slots.empty()) {
+  if (st.state == pool_state::destroying && st.slots.size() == 0) {
     set_state(self, pool_state::destroyed, "every resource closed");
     if (st.drain_reply.pending())
       st.drain_reply.deliver(pool_state::destroyed);
@@ -340,12 +287,12 @@ pool_stats stats_of(self_ptr self) {
   s.min_idle = st.cfg.min_idle;
   s.max_size = st.cfg.max_size;
   s.size = st.slots.size();
-  s.idle = st.idle.size();
+  s.idle = st.slots.idle_line().size();
   s.in_use = st.leases.size();
   s.waiters = st.waiters.size();
-  s.quarantined = st.quarantined;
-  s.degraded = st.degraded;
-  s.outdated = st.outdated;
+  s.quarantined = st.slots.counts().quarantined;
+  s.degraded = st.slots.counts().degraded;
+  s.outdated = st.slots.counts().outdated;
   s.health = st.standing.reported.health;
   s.avail = st.standing.notice.now;
   // The driver's figures: a node makes a driver for each pool, so they are the pool's.
@@ -361,7 +308,7 @@ pool_stats stats_of(self_ptr self) {
 std::vector<resource_summary> resources_of(self_ptr self) {
   std::vector<resource_summary> out;
   for (const auto& [slot_id, s] : self->state.slots)
-    out.push_back(resource_summary{s.id, to_string(s.state), s.health, s.outdated});
+    out.push_back(resource_summary{s.id, to_string(s.state()), s.health(), s.outdated()});
   return out;
 }
 
@@ -373,9 +320,9 @@ pool_health_facts health_facts(const pool_data& st) {
   // Slots being created or retired do not count; those have no health (it is
   // forgotten when they go), and neither do resources in quarantine, which do
   // not work: their probes are the quarantine's.
-  facts.resources = st.slots.size() - st.creating - st.retiring;
-  facts.unhealthy = st.quarantined + st.unhealthy;
-  facts.degraded = st.degraded;
+  facts.resources = st.slots.size() - st.slots.counts().creating - st.slots.counts().retiring;
+  facts.unhealthy = st.slots.counts().quarantined + st.slots.counts().unhealthy;
+  facts.degraded = st.slots.counts().degraded;
   facts.creations_failing = st.pacing.backend_down();
   return facts;
 }
@@ -440,7 +387,7 @@ caf::result<pool_state> start(self_ptr self) {
                       to_string(st.state) + " -> " + to_string(pool_state::initializing));
   set_state(self, pool_state::initializing, "start");
   grow(self);
-  if (st.creating == 0)
+  if (st.slots.counts().creating == 0)
     set_state(self, pool_state::active, "nothing to warm");
   return st.state;
 }
@@ -453,7 +400,7 @@ caf::result<caf::ok_atom> release_lease(self_ptr self, uint64_t id) {
 
 void on_recover(self_ptr self, uint64_t slot_id, const std::string& reason, bool last_chance) {
   if (auto i = self->state.slots.find(slot_id);
-      i != self->state.slots.end() && i->second.state == slot_state::recovering)
+      i != self->state.slots.end() && i->second.state() == slot_state::recovering)
     recover_in_place(self, slot_id, reason, last_chance);
 }
 

@@ -23,6 +23,7 @@
 #include "actors/lease_shelf.hpp"
 #include "actors/lease_table.hpp"
 #include "actors/pool.hpp"
+#include "actors/slot_table.hpp"
 #include "actors/waiter_queue.hpp"
 
 namespace custodian::pool_detail {
@@ -61,50 +62,15 @@ using time_point = std::chrono::steady_clock::time_point;
 inline const std::string leak_reason = "leaked: held past lease_ttl_ms";
 inline const std::string replaced_reason = "replaced: its pool's config changed";
 
-enum class slot_state : uint8_t {
-  creating,
-  idle,
-  validating, ///< idle, being checked before it is handed out again
-  leased,
-  recovering,  ///< failed; probed in place (initialized again if broken)
-  quarantined, ///< held by the quarantine, never handed out
-  retiring,
-};
-
-std::string to_string(slot_state x);
-
-/// One resource of the pool.
-struct slot {
+/// What the pool keeps of a slot's resource actor.
+struct slot_link {
   /// Null until the supervisor has spawned it.
   resource_actor handle;
-  std::string id;
-  slot_state state = slot_state::creating;
   /// Its connection, for holders in this process.
   std::shared_ptr<connection_view> view;
-  /// When max_lifetime (less its jitter) retires it; max() without a limit.
-  time_point retire_at = time_point::max();
-  /// Past its lifetime while leased: retired when it comes back.
-  bool expired = false;
-  time_point idle_since;
-  /// An exec on its lease is running (one at a time, like the resource itself).
-  bool exec_in_flight = false;
-  /// As the health checker last reported it.
-  health_status health = health_status::unknown;
-  /// When it was last known to work (created, returned, checked): a check on
-  /// acquire is skipped within the bypass window after it.
-  time_point last_good;
-  /// Failures in a row (with a quarantine config): at the threshold it is ejected.
-  uint32_t failures = 0;
-  /// Kept in as degraded because the quarantine was full: healthy again once it
-  /// works (its failures in a row are reset).
-  bool degraded_by_failures = false;
-  /// An operator asked to quarantine it while it was leased (why): done on return.
-  std::string quarantine_on_return;
-  /// Probes in place that found it busy in a row: a few are no verdict, more are.
-  uint32_t busy_probes = 0;
-  /// Made from a config replaced since: a rolling replace retires it.
-  bool outdated = false;
 };
+
+using slot = custodian::slot<slot_link>;
 
 /// Who holds a lease or waits for one: an actor, or a thread using the blocking
 /// facade (no address; named for leak reports).
@@ -157,13 +123,9 @@ struct pool_data {
   bool quarantine_outdated = false;
   /// Slot ids by resource id, for health reports.
   std::map<std::string, uint64_t> by_resource;
-  /// Idle or leased slots reported degraded: while there are any, acquire looks
-  /// for a healthy idle one first.
-  std::size_t degraded = 0;
   pool_state state = pool_state::creating;
-  std::map<uint64_t, slot> slots;
-  /// Idle slots; the front has been idle longest.
-  std::deque<uint64_t> idle;
+  /// Every resource, its state and health, and the counts of each.
+  slot_table<slot_link> slots;
   lease_table<holder_ref> leases;
   waiter_list waiters;
   deadline_index lifetimes;
@@ -171,28 +133,19 @@ struct pool_data {
   /// The holder of the latest acquire: skips the monitor lookup for a client that
   /// acquires in a loop.
   caf::actor_addr last_watched;
-  uint64_t next_slot = 1;
-  /// Slots in state `creating` and `quarantined` (kept by set_slot_state), and
-  /// slots reported unhealthy (kept by set_health): the pool's health is judged
-  /// after every change, so it is not counted afresh each time.
-  uint32_t creating = 0;
-  std::size_t quarantined = 0;
-  std::size_t unhealthy = 0;
   pool_stats counters;
   /// The one timer of the sweep.
   deadline_timer sweep_timer;
   caf::typed_response_promise<pool_state> drain_reply;
-  /// Slots retiring: being drained, then forgotten.
-  std::size_t retiring = 0;
   /// Spaces out creations after failures by their class, and knows when the
   /// backend is down (acquires are then told why at once).
   creation_pacing pacing;
   std::mt19937_64 rng;
   pool_standing standing;
-  /// A rolling replace: slots made from an earlier config, the replacement being
-  /// created (its slot id; 0 = none), and replacements ready for which no outdated
-  /// slot could be retired yet (it was leased): the pool is that far above max_size.
-  std::size_t outdated = 0;
+  /// A rolling replace (the slots made from an earlier config are marked
+  /// outdated): the replacement being created (its slot id; 0 = none), and
+  /// replacements ready for which no outdated slot could be retired yet (it was
+  /// leased): the pool is that far above max_size.
   uint64_t replacing = 0;
   std::size_t spare = 0;
   /// Idle resources lent to this process's threads (actors/lease_shelf.hpp):
@@ -219,9 +172,6 @@ struct pool_data {
       caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
   }
 
-  /// Resources alive or being created, not retiring: what max_size bounds.
-  std::size_t live() const { return slots.size() - retiring; }
-
   bool serving() const { return state == pool_state::active || state == pool_state::scaling; }
 
   bool closing() const {
@@ -232,7 +182,6 @@ struct pool_data {
 
 using self_ptr = pool_impl::stateful_pointer<pool_data>;
 
-uint64_t pop_idle(pool_data& st);
 std::optional<uint64_t> take_idle(self_ptr self);
 void record_wait(pool_data& st, caf::timespan waited);
 lease open_lease(self_ptr self, uint64_t slot_id, holder_ref holder, bool counted = true);
@@ -269,17 +218,16 @@ void deliver(self_ptr self, uint64_t lease_id, bool was_taken_back,
 caf::result<std::string> exec(self_ptr self, uint64_t lease_id, std::string request);
 caf::result<caf::ok_atom> report_failure(self_ptr self, uint64_t lease_id, std::string reason);
 caf::result<caf::ok_atom> maintain_by_hand(self_ptr self, const std::string& id);
-void clear_failures(pool_data& st, slot& s);
-void forget_health(self_ptr self, slot& s);
+void clear_failures(pool_data& st, uint64_t slot_id);
+void forget_health(self_ptr self, uint64_t slot_id);
 void watch_health(self_ptr self, uint64_t slot_id);
 caf::timespan check_timeout(const pool_data& st);
 void revalidate_idle(self_ptr self);
 quarantine_actor& quarantine_of(self_ptr self);
 void eject(self_ptr self, uint64_t slot_id, const std::string& reason);
 void recover_in_place(self_ptr self, uint64_t slot_id, std::string reason, bool last_chance);
-void mark_degraded(pool_data& st, slot& s);
+void mark_degraded(pool_data& st, uint64_t slot_id);
 void on_failure(self_ptr self, uint64_t slot_id, const std::string& reason);
-std::optional<uint64_t> slot_of(const pool_data& st, const std::string& resource);
 void on_quarantine_outcome(self_ptr self, const quarantine_outcome& outcome);
 caf::result<caf::ok_atom> quarantine_by_hand(self_ptr self, const std::string& resource,
                                              const std::string& reason);
@@ -308,8 +256,6 @@ void roll(self_ptr self);
 void retire_replaced(self_ptr self);
 void begin_roll(self_ptr self);
 caf::result<caf::ok_atom> configure(self_ptr self, const pool_update& update);
-void set_slot_state(pool_data& st, slot& s, slot_state to);
-void set_health(pool_data& st, slot& s, health_status to);
 caf::error pool_error(self_ptr self, errc code, const std::string& what);
 void publish(self_ptr self, std::string kind, std::string resource, std::string from,
              std::string to, std::string detail);

@@ -12,19 +12,21 @@ namespace custodian::pool_detail {
 
 /// A resource worked: its failures in a row start again from zero, and a
 /// resource kept in as degraded for them is no longer.
-void clear_failures(pool_data& st, slot& s) {
+void clear_failures(pool_data& st, uint64_t slot_id) {
+  auto& s = st.slots.at(slot_id);
   s.failures = 0;
   if (s.degraded_by_failures) {
     s.degraded_by_failures = false;
-    if (s.health == health_status::degraded)
-      set_health(st, s, health_status::unknown);
+    if (s.health() == health_status::degraded)
+      st.slots.set_health(slot_id, health_status::unknown);
   }
 }
 
 /// Stops probing a slot's resource.
-void forget_health(self_ptr self, slot& s) {
+void forget_health(self_ptr self, uint64_t slot_id) {
   auto& st = self->state;
-  set_health(st, s, health_status::unknown);
+  auto& s = st.slots.at(slot_id);
+  st.slots.set_health(slot_id, health_status::unknown);
   if (st.by_resource.erase(s.id) > 0 && st.checker)
     self->send(st.checker, unwatch_atom::value, s.id);
   review_standing(self);
@@ -51,10 +53,10 @@ caf::timespan check_timeout(const pool_data& st) {
 void revalidate_idle(self_ptr self) {
   auto& st = self->state;
   recall_shelf(self);
-  auto ids = std::exchange(st.idle, {});
+  auto ids = st.slots.idle_line();
   for (auto slot_id : ids) {
     auto& s = st.slots.at(slot_id);
-    set_slot_state(st, s, slot_state::validating);
+    st.slots.set_state(slot_id, slot_state::validating);
     self->request(s.handle, check_timeout(st), ping_atom::value)
       .then([self,
              slot_id](const ping_result&) { back_in_line(self, slot_id, slot_state::validating); },
@@ -65,7 +67,7 @@ void revalidate_idle(self_ptr self) {
                 return;
               }
               auto i = self->state.slots.find(slot_id);
-              if (i == self->state.slots.end() || i->second.state != slot_state::validating)
+              if (i == self->state.slots.end() || i->second.state() != slot_state::validating)
                 return;
               ++self->state.counters.validation_failures;
               on_failure(self, slot_id, "failed re-validation: " + describe(err));
@@ -77,7 +79,7 @@ void revalidate_idle(self_ptr self) {
 
 quarantine_actor& quarantine_of(self_ptr self) {
   auto& st = self->state;
-  if (st.quarantine && st.quarantine_outdated && st.quarantined == 0) {
+  if (st.quarantine && st.quarantine_outdated && st.slots.counts().quarantined == 0) {
     self->unlink_from(st.quarantine);
     self->send_exit(st.quarantine, caf::exit_reason::user_shutdown);
     st.quarantine = quarantine_actor{};
@@ -97,9 +99,8 @@ quarantine_actor& quarantine_of(self_ptr self) {
 void eject(self_ptr self, uint64_t slot_id, const std::string& reason) {
   auto& st = self->state;
   auto& s = st.slots.at(slot_id);
-  std::erase(st.idle, slot_id);
-  forget_health(self, s); // the quarantine probes it now
-  set_slot_state(st, s, slot_state::quarantined);
+  forget_health(self, slot_id); // the quarantine probes it now
+  st.slots.set_state(slot_id, slot_state::quarantined);
   s.quarantine_on_return.clear();
   ++st.counters.ejections;
   publish(self, "resource_quarantined", s.id, "", "",
@@ -121,11 +122,11 @@ constexpr uint32_t max_busy_probes = 3;
 void recover_in_place(self_ptr self, uint64_t slot_id, std::string reason, bool last_chance) {
   auto& st = self->state;
   auto& s = st.slots.at(slot_id);
-  set_slot_state(st, s, slot_state::recovering);
+  st.slots.set_state(slot_id, slot_state::recovering);
   probe_recovery(self, s.handle, check_timeout(st),
                  [self, slot_id, reason, last_chance](const caf::error& why_not) {
                    auto i = self->state.slots.find(slot_id);
-                   if (i == self->state.slots.end() || i->second.state != slot_state::recovering)
+                   if (i == self->state.slots.end() || i->second.state() != slot_state::recovering)
                      return;
                    auto was_busy = busy(why_not);
                    i->second.busy_probes = was_busy ? i->second.busy_probes + 1 : 0;
@@ -144,8 +145,9 @@ void recover_in_place(self_ptr self, uint64_t slot_id, std::string reason, bool 
 }
 
 /// Marks a resource degraded: handed out only when no healthy one is idle.
-void mark_degraded(pool_data& st, slot& s) {
-  set_health(st, s, health_status::degraded);
+void mark_degraded(pool_data& st, uint64_t slot_id) {
+  auto& s = st.slots.at(slot_id);
+  st.slots.set_health(slot_id, health_status::degraded);
   s.degraded_by_failures = true;
 }
 
@@ -160,34 +162,26 @@ void on_failure(self_ptr self, uint64_t slot_id, const std::string& reason) {
     retire(self, slot_id, reason);
     return;
   }
-  std::erase(st.idle, slot_id);
   auto& policy = st.cfg.quarantine->policy;
   if (++s.failures < policy.consecutive_failures) {
     recover_in_place(self, slot_id, reason, false);
-  } else if (may_eject(policy, st.live(), st.quarantined)) {
+  } else if (may_eject(policy, st.slots.live(), st.slots.counts().quarantined)) {
     eject(self, slot_id, reason);
   } else {
     // Probed afresh: the checker's first pass reports it healthy again.
-    forget_health(self, s);
+    forget_health(self, slot_id);
     watch_health(self, slot_id);
-    mark_degraded(st, s);
+    mark_degraded(st, slot_id);
     recover_in_place(self, slot_id, reason + " (quarantine full)", true);
     review_standing(self);
   }
 }
 
-std::optional<uint64_t> slot_of(const pool_data& st, const std::string& resource) {
-  for (const auto& [id, s] : st.slots)
-    if (s.id == resource)
-      return id;
-  return std::nullopt;
-}
-
 /// What the quarantine made of a resource: back in line, or replaced.
 void on_quarantine_outcome(self_ptr self, const quarantine_outcome& outcome) {
   auto& st = self->state;
-  auto slot_id = slot_of(st, outcome.resource);
-  if (!slot_id || st.slots.at(*slot_id).state != slot_state::quarantined)
+  auto slot_id = st.slots.of_resource(outcome.resource);
+  if (!slot_id || st.slots.at(*slot_id).state() != slot_state::quarantined)
     return; // retired meanwhile
   auto detail = nlohmann::json{{"attempts", outcome.attempts}, {"reason", outcome.reason}}.dump();
   if (!outcome.recovered) {
@@ -196,7 +190,7 @@ void on_quarantine_outcome(self_ptr self, const quarantine_outcome& outcome) {
     return;
   }
   ++st.counters.reinstated;
-  clear_failures(st, st.slots.at(*slot_id));
+  clear_failures(st, *slot_id);
   publish(self, "resource_reinstated", outcome.resource, "", "", detail);
   watch_health(self, *slot_id);
   back_in_line(self, *slot_id, slot_state::quarantined);
@@ -205,12 +199,12 @@ void on_quarantine_outcome(self_ptr self, const quarantine_outcome& outcome) {
 caf::result<caf::ok_atom> quarantine_by_hand(self_ptr self, const std::string& resource,
                                              const std::string& reason) {
   auto& st = self->state;
-  auto slot_id = slot_of(st, resource);
+  auto slot_id = st.slots.of_resource(resource);
   if (!slot_id)
     return pool_error(self, errc::not_found, "no resource " + resource);
   auto& s = st.slots.at(*slot_id);
   auto why = "by an operator: " + reason;
-  switch (s.state) {
+  switch (s.state()) {
   case slot_state::quarantined:
     break;
   case slot_state::leased:
@@ -225,15 +219,15 @@ caf::result<caf::ok_atom> quarantine_by_hand(self_ptr self, const std::string& r
   case slot_state::retiring:
     return pool_error(self, errc::unavailable,
                       "resource " + resource + " cannot be quarantined while " +
-                        (s.state == slot_state::creating ? "being created" : "retiring"));
+                        (s.state() == slot_state::creating ? "being created" : "retiring"));
   }
   return caf::ok_atom::value;
 }
 
 caf::result<caf::ok_atom> release_by_hand(self_ptr self, const std::string& resource) {
   auto& st = self->state;
-  auto slot_id = slot_of(st, resource);
-  if (!slot_id || st.slots.at(*slot_id).state != slot_state::quarantined)
+  auto slot_id = st.slots.of_resource(resource);
+  if (!slot_id || st.slots.at(*slot_id).state() != slot_state::quarantined)
     return pool_error(self, errc::not_found, "resource " + resource + " is not in quarantine");
   // The quarantine answers after it sent the outcome: the resource is back in
   // line when the operator hears ok.
@@ -261,15 +255,15 @@ caf::result<std::vector<quarantine_entry>> quarantine_entries(self_ptr self) {
 void on_restarted(self_ptr self, const child_restarted& note) {
   auto& st = self->state;
   for (const auto& id : note.restarted) {
-    auto slot_id = slot_of(st, id);
+    auto slot_id = st.slots.of_resource(id);
     if (!slot_id)
       continue; // retired meanwhile: the supervisor was told to stop it
     auto& s = st.slots.at(*slot_id);
-    if (s.state == slot_state::retiring) {
+    if (s.state() == slot_state::retiring) {
       finish_retirement(self, *slot_id); // it ended while draining: done with it
       continue;
     }
-    if (s.state == slot_state::creating && !s.handle)
+    if (s.state() == slot_state::creating && !s.handle)
       continue;
     auto why = id == note.child ? "it ended: " + note.reason
                                 : "restarted along with " + note.child + " (" + note.reason + ")";
@@ -284,8 +278,7 @@ void on_restarted(self_ptr self, const child_restarted& note) {
                   {"lease", lease_id}, {"holder", holder_name(entry->holder)}, {"reason", why}}
                   .dump());
       }
-    std::erase(st.idle, *slot_id);
-    forget_health(self, s);
+    forget_health(self, *slot_id);
     drop_from_quarantine(self, s);
     if (s.retire_at != time_point::max())
       st.lifetimes.remove(s.retire_at, *slot_id);
@@ -296,7 +289,7 @@ void on_restarted(self_ptr self, const child_restarted& note) {
     s.degraded_by_failures = false;
     s.quarantine_on_return.clear();
     s.handle = resource_actor{};
-    set_slot_state(st, s, slot_state::creating);
+    st.slots.set_state(*slot_id, slot_state::creating);
   }
   check_drained(self);
 }
@@ -304,7 +297,7 @@ void on_restarted(self_ptr self, const child_restarted& note) {
 /// A restarted resource's fresh actor.
 void on_resource_started(self_ptr self, const std::string& id, const resource_actor& handle) {
   auto& st = self->state;
-  auto slot_id = slot_of(st, id);
+  auto slot_id = st.slots.of_resource(id);
   if (!slot_id) {
     stop_resource(self, id); // retired meanwhile
     return;
@@ -324,16 +317,16 @@ void on_health(self_ptr self, const health_report& report) {
     return; // retired meanwhile
   auto slot_id = i->second;
   auto& s = st.slots.at(slot_id);
-  set_health(st, s, report.status);
+  st.slots.set_health(slot_id, report.status);
   publish(self, "health", s.id, "", to_string(report.status),
           nlohmann::json{{"consecutive_failures", report.consecutive_failures},
                          {"latency_us", report.latency_us},
                          {"last_error", report.last_error}}
             .dump());
   if (report.status == health_status::healthy)
-    clear_failures(st, s);
+    clear_failures(st, slot_id);
   if (report.status == health_status::unhealthy) {
-    if (s.state == slot_state::idle) {
+    if (s.state() == slot_state::idle) {
       if (!st.cfg.quarantine)
         ++st.counters.unhealthy;
       // Each failed probe counts as a failure in a row.
@@ -371,7 +364,7 @@ void replace_checker(self_ptr self) {
   if (!st.cfg.health) {
     // Nothing probes them any more: their last verdicts no longer hold.
     for (const auto& [id, slot_id] : st.by_resource)
-      set_health(st, st.slots.at(slot_id), health_status::unknown);
+      st.slots.set_health(slot_id, health_status::unknown);
     st.by_resource.clear();
   }
   start_checker(self);

@@ -11,40 +11,10 @@ namespace custodian::pool_detail {
 
 // --- leases -----------------------------------------------------------------------
 
-/// Takes the next idle resource; one past its lifetime is retired instead.
-/// Takes the next idle slot in LIFO or FIFO order, or, while some are degraded,
-/// the next healthy one if there is any.
-uint64_t pop_idle(pool_data& st) {
-  if (st.degraded > 0) {
-    auto healthy = [&](uint64_t id) { return st.slots.at(id).health != health_status::degraded; };
-    auto found = st.idle.end();
-    if (st.cfg.lifo) {
-      if (auto r = std::find_if(st.idle.rbegin(), st.idle.rend(), healthy); r != st.idle.rend())
-        found = std::next(r).base();
-    } else {
-      found = std::find_if(st.idle.begin(), st.idle.end(), healthy);
-    }
-    if (found != st.idle.end()) {
-      auto slot_id = *found;
-      st.idle.erase(found);
-      return slot_id;
-    }
-  }
-  uint64_t slot_id;
-  if (st.cfg.lifo) {
-    slot_id = st.idle.back();
-    st.idle.pop_back();
-  } else {
-    slot_id = st.idle.front();
-    st.idle.pop_front();
-  }
-  return slot_id;
-}
-
 std::optional<uint64_t> take_idle(self_ptr self) {
   auto& st = self->state;
-  while (!st.idle.empty()) {
-    auto slot_id = pop_idle(st);
+  while (auto next = st.slots.next_idle(st.cfg.lifo)) {
+    auto slot_id = *next;
     auto& s = st.slots.at(slot_id);
     if (s.retire_at != time_point::max() && s.retire_at <= self->clock().now()) {
       ++st.counters.expired;
@@ -78,7 +48,7 @@ void record_wait(pool_data& st, caf::timespan waited) {
 lease open_lease(self_ptr self, uint64_t slot_id, holder_ref holder, bool counted) {
   auto& st = self->state;
   auto& s = st.slots.at(slot_id);
-  set_slot_state(st, s, slot_state::leased);
+  st.slots.set_state(slot_id, slot_state::leased);
   // The clock is read only when a TTL needs it: this is the hot path.
   auto has_ttl = st.cfg.lease_ttl.count() > 0;
   auto& entry = st.leases.open(slot_id, std::move(holder),
@@ -119,23 +89,19 @@ bool may_shelve(self_ptr self) {
 /// degraded, outdated or with no connection stay with the pool.
 void stock_shelf(self_ptr self) {
   auto& st = self->state;
-  if (st.idle.empty() || !may_shelve(self))
+  if (st.slots.idle_line().empty() || !may_shelve(self))
     return;
   std::vector<lease_shelf::stocked> items;
-  std::deque<uint64_t> kept;
-  for (auto slot_id : st.idle) {
+  for (auto slot_id : std::deque<uint64_t>{st.slots.idle_line()}) {
     auto& s = st.slots.at(slot_id);
     auto conn = s.view->get();
-    if (!conn || s.outdated || s.health == health_status::degraded) {
-      kept.push_back(slot_id);
+    if (!conn || s.outdated() || s.health() == health_status::degraded)
       continue;
-    }
     if (!st.shelf_oldest || s.idle_since < *st.shelf_oldest)
       st.shelf_oldest = s.idle_since;
     items.push_back(
       {{open_lease(self, slot_id, shelf_holder, false), std::move(conn)}, s.idle_since});
   }
-  st.idle = std::move(kept);
   st.shelf->stock(std::move(items), st.cfg.lifo);
   if (st.cfg.idle_timeout.count() > 0)
     arm_sweep(self);
@@ -157,15 +123,11 @@ bool recall_shelf(self_ptr self) {
     auto [outcome, entry] = st.leases.close(r.lease);
     if (outcome != lease_close::released)
       continue;
-    auto& s = st.slots.at(entry->slot);
-    set_slot_state(st, s, slot_state::idle);
-    s.idle_since = r.used ? now : r.idle_since;
-    st.idle.push_back(entry->slot);
+    st.slots.set_state(entry->slot, slot_state::idle);
+    st.slots.at(entry->slot).idle_since = r.used ? now : r.idle_since;
   }
   // The sweep reads the front as the longest idle.
-  std::stable_sort(st.idle.begin(), st.idle.end(), [&](uint64_t a, uint64_t b) {
-    return st.slots.at(a).idle_since < st.slots.at(b).idle_since;
-  });
+  st.slots.sort_idle_by_since();
   return true;
 }
 
@@ -193,11 +155,11 @@ void check_then_grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_
                       time_point deadline) {
   auto& st = self->state;
   auto& s = st.slots.at(slot_id);
-  set_slot_state(st, s, slot_state::validating);
+  st.slots.set_state(slot_id, slot_state::validating);
   auto hand_over = [self, slot_id, holder, reply]() mutable {
     auto& st = self->state;
     auto i = st.slots.find(slot_id);
-    if (i == st.slots.end() || i->second.state != slot_state::validating)
+    if (i == st.slots.end() || i->second.state() != slot_state::validating)
       return false;
     i->second.last_good = self->clock().now();
     grant(self, slot_id, std::move(holder), reply);
@@ -228,7 +190,7 @@ void check_then_grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_
           return;
         auto& st = self->state;
         if (auto i = st.slots.find(slot_id);
-            i != st.slots.end() && i->second.state == slot_state::validating) {
+            i != st.slots.end() && i->second.state() == slot_state::validating) {
           ++st.counters.validation_failures;
           on_failure(self, slot_id, "failed its check on acquire: " + describe(err));
         }
@@ -296,14 +258,13 @@ first_answer answer_at_once(self_ptr self) {
   if (st.serving() && st.waiters.empty())
     if (auto slot_id = take_idle(self)) {
       ++st.counters.acquire_wait_histogram[0];
-      grow(self); // keeps min_idle idle while this one is out
       return {{}, slot_id};
     }
   // The backend is known down and no creation will answer soon: say why now. A
   // creation in flight, or one this acquire may start (after a cheap failure),
   // answers it instead.
-  if (st.serving() && st.pacing.backend_down() && st.creating == 0 &&
-      (st.live() >= st.cfg.max_size || !st.pacing.may_create(self->clock().now(), true)))
+  if (st.serving() && st.pacing.backend_down() && st.slots.counts().creating == 0 &&
+      (st.slots.live() >= st.cfg.max_size || !st.pacing.may_create(self->clock().now(), true)))
     return {backend_down_error(self), std::nullopt};
   return {};
 }
@@ -332,14 +293,18 @@ caf::result<lease> acquire_for_actor(self_ptr self, caf::timespan timeout) {
   auto now = answer_at_once(self);
   if (now.refused)
     return std::move(now.refused);
-  if (now.slot && !needs_check(self, self->state.slots.at(*now.slot)))
-    return open_lease(self, *now.slot, holder_ref{sender, {}});
+  if (now.slot && !needs_check(self, self->state.slots.at(*now.slot))) {
+    auto granted = open_lease(self, *now.slot, holder_ref{sender, {}});
+    grow(self); // keeps min_idle idle while this one is out
+    return granted;
+  }
   auto promise = self->make_response_promise<lease>();
   lease_reply reply{promise, nullptr, {}};
-  if (now.slot)
+  if (now.slot) {
     check_then_grant(self, *now.slot, holder_ref{sender, {}}, std::move(reply),
                      self->clock().now() + timeout);
-  else
+    grow(self);
+  } else
     enqueue(self, timeout, holder_ref{sender, {}}, std::move(reply));
   return promise;
 }
@@ -352,9 +317,10 @@ void acquire_for_thread(self_ptr self, caf::timespan timeout, const blocking_acq
   auto now = answer_at_once(self);
   if (now.refused)
     refuse(answer, std::move(now.refused));
-  else if (now.slot)
+  else if (now.slot) {
     hand_over(self, *now.slot, std::move(holder), answer, self->clock().now() + timeout);
-  else
+    grow(self);
+  } else
     enqueue(self, timeout, std::move(holder), std::move(answer));
   stock_shelf(self);
 }
@@ -364,14 +330,14 @@ void acquire_for_thread(self_ptr self, caf::timespan timeout, const blocking_acq
 void reset_then_back_in_line(self_ptr self, uint64_t slot_id, const std::string& why) {
   auto& st = self->state;
   auto& s = st.slots.at(slot_id);
-  set_slot_state(st, s, slot_state::validating);
+  st.slots.set_state(slot_id, slot_state::validating);
   publish(self, "maintenance", s.id, "", "", nlohmann::json{{"reason", why}}.dump());
   auto bound = caf::timespan{st.cfg.resource.operation_timeout + std::chrono::seconds{1}};
   self->request(s.handle, bound, maintain_atom::value)
     .then([self, slot_id](lifecycle_state) { back_in_line(self, slot_id, slot_state::validating); },
           [self, slot_id](caf::error& err) {
             auto i = self->state.slots.find(slot_id);
-            if (i != self->state.slots.end() && i->second.state == slot_state::validating)
+            if (i != self->state.slots.end() && i->second.state() == slot_state::validating)
               on_failure(self, slot_id, "maintenance failed: " + describe(err));
           });
 }
@@ -380,7 +346,7 @@ void reset_then_back_in_line(self_ptr self, uint64_t slot_id, const std::string&
 void give_back(self_ptr self, uint64_t slot_id) {
   auto& st = self->state;
   auto i = st.slots.find(slot_id);
-  if (i == st.slots.end() || i->second.state != slot_state::leased)
+  if (i == st.slots.end() || i->second.state() != slot_state::leased)
     return;
   auto& s = i->second;
   if (st.closing()) {
@@ -391,7 +357,7 @@ void give_back(self_ptr self, uint64_t slot_id) {
     eject(self, slot_id, s.quarantine_on_return);
     return;
   }
-  if (s.health == health_status::unhealthy) {
+  if (s.health() == health_status::unhealthy) {
     if (!st.cfg.quarantine)
       ++st.counters.unhealthy;
     on_failure(self, slot_id, "unhealthy while leased");
@@ -406,12 +372,12 @@ void give_back(self_ptr self, uint64_t slot_id) {
     retire(self, slot_id, "max_lifetime reached");
     return;
   }
-  if (s.outdated && st.spare > 0) {
+  if (s.outdated() && st.spare > 0) {
     --st.spare;
     retire(self, slot_id, replaced_reason);
     return;
   }
-  if (st.live() > st.cfg.max_size + st.spare) {
+  if (st.slots.live() > st.cfg.max_size + st.spare) {
     retire(self, slot_id, "pool shrunk");
     return;
   }
@@ -422,11 +388,10 @@ void give_back(self_ptr self, uint64_t slot_id) {
     reset_then_back_in_line(self, slot_id, "its holder left state behind");
     return;
   }
-  set_slot_state(st, s, slot_state::idle);
+  st.slots.set_state(slot_id, slot_state::idle);
   s.idle_since = now;
   s.last_good = now;
-  clear_failures(st, s); // its holder found nothing wrong
-  st.idle.push_back(slot_id);
+  clear_failures(st, slot_id); // its holder found nothing wrong
   serve_waiters(self);
   if (st.cfg.idle_timeout.count() > 0)
     arm_sweep(self);
@@ -490,7 +455,7 @@ void on_holder_down(self_ptr self, const caf::down_msg& msg) {
 void back_in_line(self_ptr self, uint64_t slot_id, slot_state from) {
   auto& st = self->state;
   auto i = st.slots.find(slot_id);
-  if (i == st.slots.end() || i->second.state != from)
+  if (i == st.slots.end() || i->second.state() != from)
     return;
   auto now = self->clock().now();
   if (i->second.expired || i->second.retire_at <= now) {
@@ -498,10 +463,9 @@ void back_in_line(self_ptr self, uint64_t slot_id, slot_state from) {
     retire(self, slot_id, "max_lifetime reached");
     return;
   }
-  set_slot_state(st, i->second, slot_state::idle);
+  st.slots.set_state(slot_id, slot_state::idle);
   i->second.idle_since = now;
   i->second.last_good = now;
-  st.idle.push_back(slot_id);
   serve_waiters(self);
   if (st.cfg.idle_timeout.count() > 0)
     arm_sweep(self); // the sweep may have found nothing idle and stopped
@@ -542,8 +506,8 @@ caf::error unusable_lease(self_ptr self, uint64_t id) {
 void fail_slot(self_ptr self, uint64_t slot_id, const std::string& reason) {
   auto& st = self->state;
   if (auto i = st.slots.find(slot_id); i == st.slots.end() ||
-                                       i->second.state == slot_state::retiring ||
-                                       i->second.state == slot_state::creating)
+                                       i->second.state() == slot_state::retiring ||
+                                       i->second.state() == slot_state::creating)
     return; // already on its way out, or started again
   for (auto id : st.leases.ids())
     if (st.leases.find(id)->slot == slot_id) {
@@ -560,7 +524,7 @@ void end_exec(self_ptr self, uint64_t slot_id, const std::optional<std::string>&
   if (auto i = self->state.slots.find(slot_id); i != self->state.slots.end()) {
     i->second.exec_in_flight = false;
     if (!broke)
-      clear_failures(self->state, i->second);
+      clear_failures(self->state, slot_id);
   }
   if (broke)
     fail_slot(self, slot_id, *broke);
@@ -650,11 +614,10 @@ caf::result<caf::ok_atom> maintain_by_hand(self_ptr self, const std::string& id)
     return pool_error(self, errc::not_found, "pool " + st.cfg.name + " has no resource " + id);
   auto slot_id = found->first;
   auto& s = found->second;
-  if (s.state != slot_state::idle)
+  if (s.state() != slot_state::idle)
     return pool_error(self, errc::unavailable,
-                      "resource " + id + " is " + to_string(s.state) +
+                      "resource " + id + " is " + to_string(s.state()) +
                         ": only an idle one is maintained");
-  std::erase(st.idle, slot_id);
   reset_then_back_in_line(self, slot_id, "asked by an operator");
   return caf::ok_atom::value;
 }

@@ -20,7 +20,7 @@ void stop_resource(self_ptr self, const std::string& id) {
 /// Ends the quarantine's attempts on a resource the pool lets go of; the outcome
 /// it sends back then finds the resource gone and is ignored.
 void drop_from_quarantine(self_ptr self, const slot& s) {
-  if (s.state == slot_state::quarantined && self->state.quarantine)
+  if (s.state() == slot_state::quarantined && self->state.quarantine)
     self->request(self->state.quarantine, caf::infinite, release_atom::value, s.id)
       .then([](caf::ok_atom) {}, [](caf::error&) {});
 }
@@ -30,11 +30,10 @@ void drop_from_quarantine(self_ptr self, const slot& s) {
 void finish_retirement(self_ptr self, uint64_t slot_id) {
   auto& st = self->state;
   auto i = st.slots.find(slot_id);
-  if (i == st.slots.end() || i->second.state != slot_state::retiring)
+  if (i == st.slots.end() || i->second.state() != slot_state::retiring)
     return; // finished already, or its supervisor gave up and took it along
   stop_resource(self, i->second.id);
-  st.slots.erase(i);
-  --st.retiring;
+  st.slots.erase(slot_id);
   ++st.counters.closed;
   check_drained(self);
   settle_scaling(self);
@@ -44,9 +43,8 @@ void finish_retirement(self_ptr self, uint64_t slot_id) {
 /// the last one ends the rolling replace.
 void on_outdated_gone(self_ptr self) {
   auto& st = self->state;
-  --st.outdated;
-  st.spare = std::min(st.spare, st.outdated);
-  if (st.outdated == 0)
+  st.spare = std::min(st.spare, st.slots.counts().outdated);
+  if (st.slots.counts().outdated == 0)
     publish(self, "rolling_replace_done", "", "", "", "{}");
 }
 
@@ -55,15 +53,15 @@ void on_outdated_gone(self_ptr self) {
 void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
   auto& st = self->state;
   auto i = st.slots.find(slot_id);
-  if (i == st.slots.end() || i->second.state == slot_state::retiring)
+  if (i == st.slots.end() || i->second.state() == slot_state::retiring)
     return;
   drop_from_quarantine(self, i->second);
-  if (std::exchange(i->second.outdated, false))
+  if (i->second.outdated()) {
+    st.slots.set_outdated(slot_id, false);
     on_outdated_gone(self);
-  set_slot_state(st, i->second, slot_state::retiring);
-  ++st.retiring;
-  std::erase(st.idle, slot_id);
-  forget_health(self, i->second);
+  }
+  st.slots.set_state(slot_id, slot_state::retiring);
+  forget_health(self, slot_id);
   if (i->second.retire_at != time_point::max())
     st.lifetimes.remove(i->second.retire_at, slot_id);
   publish(self, "resource_retired", i->second.id, "", "",
@@ -102,23 +100,22 @@ void on_created(self_ptr self, uint64_t slot_id) {
   st.pacing.succeeded();
   st.failed_tries = 0; // a resource works: the pool's tries start afresh
   auto i = st.slots.find(slot_id);
-  if (i == st.slots.end() || i->second.state != slot_state::creating)
+  if (i == st.slots.end() || i->second.state() != slot_state::creating)
     return;
   auto now = self->clock().now();
-  set_slot_state(st, i->second, slot_state::idle);
+  st.slots.set_state(slot_id, slot_state::idle);
   i->second.idle_since = now;
   i->second.last_good = now;
   i->second.retire_at = lifetime_end(self, now);
   if (i->second.retire_at != time_point::max())
     st.lifetimes.add(i->second.retire_at, slot_id);
-  st.idle.push_back(slot_id);
   watch_health(self, slot_id);
   if (slot_id == st.replacing) {
     st.replacing = 0;
     ++st.spare;
     retire_replaced(self);
   }
-  if (st.state == pool_state::initializing && st.creating == 0)
+  if (st.state == pool_state::initializing && st.slots.counts().creating == 0)
     set_state(self, pool_state::active, "min_idle warmed");
   serve_waiters(self);
   settle_scaling(self);
@@ -139,11 +136,11 @@ void on_creation_failed(self_ptr self, uint64_t slot_id, const caf::error& err) 
   // Nothing idle and nothing but this creation on its way: those waiting hear why
   // now, not at their deadline (and the retirement below starts no creation for
   // them: the next acquire may).
-  if (st.idle.empty() && st.creating <= 1)
+  if (st.slots.idle_line().empty() && st.slots.counts().creating <= 1)
     while (auto w = st.waiters.pop())
       refuse(w->payload, backend_down_error(self));
   retire(self, slot_id, "creation failed: " + why);
-  if (st.state == pool_state::initializing && st.creating == 0)
+  if (st.state == pool_state::initializing && st.slots.counts().creating == 0)
     set_state(self, pool_state::active, "min_idle warmed with failures");
   review_standing(self);
 }
@@ -152,7 +149,7 @@ void on_creation_failed(self_ptr self, uint64_t slot_id, const caf::error& err) 
 void initialize(self_ptr self, uint64_t slot_id, resource_actor handle) {
   auto& st = self->state;
   auto i = st.slots.find(slot_id);
-  if (i == st.slots.end() || i->second.state != slot_state::creating)
+  if (i == st.slots.end() || i->second.state() != slot_state::creating)
     return; // retired meanwhile: the supervisor was told to stop it
   i->second.handle = handle;
   // The answer counts only while the slot still has this actor: one restarted
@@ -176,14 +173,10 @@ void initialize(self_ptr self, uint64_t slot_id, resource_actor handle) {
 
 uint64_t create_resource(self_ptr self) {
   auto& st = self->state;
-  auto slot_id = st.next_slot++;
-  auto id = st.cfg.name + "-" + std::to_string(slot_id);
+  auto id = st.cfg.name + "-" + std::to_string(st.slots.next_slot_id());
+  auto slot_id = st.slots.add(id);
   auto view = std::make_shared<connection_view>();
-  slot created;
-  created.id = id;
-  created.view = view;
-  st.slots.emplace(slot_id, std::move(created));
-  ++st.creating; // a slot starts in state creating
+  st.slots.at(slot_id).view = view;
   auto spec = resource_child(st.resource_template, st.ctx, std::move(id), std::move(view),
                              caf::actor_cast<resource_restart_watcher>(self));
   self->request(st.supervisor, caf::infinite, start_atom::value, std::move(spec))
@@ -193,7 +186,7 @@ uint64_t create_resource(self_ptr self) {
       },
       [self, slot_id, gen = st.generation](caf::error& err) {
         // The supervisor could not start it, or is gone (the pool hears of that).
-        if (self->state.generation == gen && self->state.slots.count(slot_id) > 0)
+        if (self->state.generation == gen && self->state.slots.contains(slot_id))
           on_creation_failed(self, slot_id, err);
       });
   return slot_id;
@@ -206,7 +199,7 @@ void grow(self_ptr self) {
   // A pool waiting for its start creates nothing yet.
   if (st.closing() || st.state == pool_state::error || st.state == pool_state::creating)
     return;
-  auto live = st.live();
+  auto live = st.slots.live();
   auto idle = idle_now(st);
   if (st.pacing.backend_down()) {
     // One creation at a time probes a backend known down: on demand at once when
@@ -214,7 +207,8 @@ void grow(self_ptr self) {
     // even without demand when nothing is left, since the pool counts as
     // unhealthy until one succeeds and its dependants refuse their acquires.
     auto wanted = !st.waiters.empty() || idle < st.cfg.min_idle || live == 0;
-    if (st.creating > 0 || !st.pacing.may_create(self->clock().now(), !st.waiters.empty()))
+    if (st.slots.counts().creating > 0 ||
+        !st.pacing.may_create(self->clock().now(), !st.waiters.empty()))
       return;
     if (wanted && live < st.cfg.max_size)
       create_resource(self);
@@ -222,8 +216,8 @@ void grow(self_ptr self) {
       roll(self); // a rolling replace probes the new backend the same way
     return;
   }
-  while (live < st.cfg.max_size &&
-         (st.creating < st.waiters.size() || idle + st.creating < st.cfg.min_idle)) {
+  while (live < st.cfg.max_size && (st.slots.counts().creating < st.waiters.size() ||
+                                    idle + st.slots.counts().creating < st.cfg.min_idle)) {
     create_resource(self);
     ++live;
   }
@@ -233,7 +227,8 @@ void grow(self_ptr self) {
 /// A pool scaling after a resize is active again once it is within its bounds.
 void settle_scaling(self_ptr self) {
   auto& st = self->state;
-  if (st.state == pool_state::scaling && st.creating == 0 && st.live() <= st.cfg.max_size)
+  if (st.state == pool_state::scaling && st.slots.counts().creating == 0 &&
+      st.slots.live() <= st.cfg.max_size)
     set_state(self, pool_state::active, "resized");
 }
 
@@ -252,16 +247,16 @@ caf::result<pool_stats> resize(self_ptr self, uint32_t min_idle, uint32_t max_si
           nlohmann::json{{"min_idle", min_idle}, {"max_size", max_size}}.dump());
   // Shrinking takes quarantined resources first, then the longest-idle ones;
   // leased ones go when returned.
-  for (auto i = st.slots.begin(); st.live() > max_size && i != st.slots.end();) {
+  for (auto i = st.slots.begin(); st.slots.live() > max_size && i != st.slots.end();) {
     auto slot_id = (i++)->first;
-    if (st.slots.at(slot_id).state == slot_state::quarantined)
+    if (st.slots.at(slot_id).state() == slot_state::quarantined)
       retire(self, slot_id, "pool shrunk");
   }
-  while (st.live() > max_size && !st.idle.empty())
-    retire(self, st.idle.front(), "pool shrunk");
+  while (st.slots.live() > max_size && !st.slots.idle_line().empty())
+    retire(self, st.slots.idle_line().front(), "pool shrunk");
   grow(self);
   serve_waiters(self);
-  if (st.serving() && (st.creating > 0 || st.live() > max_size))
+  if (st.serving() && (st.slots.counts().creating > 0 || st.slots.live() > max_size))
     set_state(self, pool_state::scaling, "resize");
   arm_sweep(self);
   return stats_of(self);
@@ -280,8 +275,8 @@ void make_template(pool_data& st) {
 /// the pool goes at most one above max_size meanwhile.
 void roll(self_ptr self) {
   auto& st = self->state;
-  if (st.outdated == 0 || st.replacing != 0 || st.spare > 0 || !st.serving() ||
-      st.live() > st.cfg.max_size)
+  if (st.slots.counts().outdated == 0 || st.replacing != 0 || st.spare > 0 || !st.serving() ||
+      st.slots.live() > st.cfg.max_size)
     return;
   if (!st.pacing.may_create(self->clock().now(), false))
     return; // grow_atom comes back after the backoff, and so does roll
@@ -295,7 +290,7 @@ void retire_replaced(self_ptr self) {
   auto pick = [&]() -> std::optional<uint64_t> {
     for (auto wanted : {slot_state::quarantined, slot_state::recovering, slot_state::idle})
       for (const auto& [slot_id, s] : st.slots)
-        if (s.outdated && s.state == wanted)
+        if (s.outdated() && s.state() == wanted)
           return slot_id;
     return std::nullopt;
   };
@@ -314,15 +309,15 @@ void begin_roll(self_ptr self) {
   auto& st = self->state;
   std::vector<uint64_t> unborn;
   for (auto& [slot_id, s] : st.slots) {
-    if (s.state == slot_state::retiring || s.outdated)
+    if (s.state() == slot_state::retiring || s.outdated())
       continue;
-    s.outdated = true;
-    ++st.outdated;
-    if (s.state == slot_state::creating)
+    st.slots.set_outdated(slot_id, true);
+    if (s.state() == slot_state::creating)
       unborn.push_back(slot_id);
   }
-  if (st.outdated > 0)
-    publish(self, "rolling_replace", "", "", "", nlohmann::json{{"outdated", st.outdated}}.dump());
+  if (st.slots.counts().outdated > 0)
+    publish(self, "rolling_replace", "", "", "",
+            nlohmann::json{{"outdated", st.slots.counts().outdated}}.dump());
   for (auto slot_id : unborn)
     retire(self, slot_id, replaced_reason);
   roll(self);

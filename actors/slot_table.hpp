@@ -98,6 +98,9 @@ public:
   using time_point = typename slot_type::time_point;
   using map_type = std::map<uint64_t, slot_type>;
 
+  /// The slot id the next `add` gives.
+  uint64_t next_slot_id() const { return next_; }
+
   /// A new slot for resource `id`, being created; its slot id is never reused.
   uint64_t add(std::string id) {
     auto slot_id = next_++;
@@ -108,11 +111,9 @@ public:
     return slot_id;
   }
 
-  /// The slot of a slot id, or null.
-  slot_type* find(uint64_t slot_id) {
-    auto i = slots_.find(slot_id);
-    return i != slots_.end() ? &i->second : nullptr;
-  }
+  auto find(uint64_t slot_id) { return slots_.find(slot_id); }
+  auto find(uint64_t slot_id) const { return slots_.find(slot_id); }
+  bool contains(uint64_t slot_id) const { return slots_.count(slot_id) > 0; }
   slot_type& at(uint64_t slot_id) { return slots_.at(slot_id); }
   const slot_type& at(uint64_t slot_id) const { return slots_.at(slot_id); }
 

@@ -1,10 +1,10 @@
 // The pool's slots without actors: every count follows from the slots' states,
 // health and outdated marks, and the idle line holds exactly the idle slots.
 
-#include <doctest/doctest.h>
-
 #include <string>
 #include <vector>
+
+#include <doctest/doctest.h>
 
 #include "actors/slot_table.hpp"
 
@@ -164,9 +164,9 @@ TEST_CASE("slot table: the idle line sorts by idle time, and slots are found by 
   CHECK(t.idle_line() == std::deque<uint64_t>{b, a});
   CHECK(t.of_resource("pool-2") == b);
   CHECK_FALSE(t.of_resource("pool-3"));
-  CHECK(t.find(a)->id == "pool-1");
+  CHECK(t.find(a)->second.id == "pool-1");
   t.erase(a);
-  CHECK_FALSE(t.find(a));
+  CHECK_FALSE(t.contains(a));
   CHECK_FALSE(t.of_resource("pool-1"));
   CHECK(t.size() == 1);
   t.clear();
