@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/dependency_graph.hpp"
+#include "actors/record_json.hpp"
 #include "actors/state_store.hpp"
 #include "drivers/secrets.hpp"
 #include "messages/errors.hpp"
@@ -769,6 +771,17 @@ std::unique_ptr<event_feed> node::follow_events(uint64_t since,
   auto& log = impl_->events;
   auto id = log.listen(since, std::move(on_event));
   return std::make_unique<log_feed>(log, id);
+}
+
+nlohmann::json node::audit_log(uint64_t since, std::size_t limit) {
+  auto& d = *impl_;
+  auto records = ask<std::vector<audit_record>>(
+    d.sys(), d.store, ask_timeout, caf::get_atom::value, audit_atom::value, since,
+    static_cast<uint32_t>(std::min<std::size_t>(limit, std::numeric_limits<uint32_t>::max())));
+  auto list = json::array();
+  for (const auto& r : records)
+    list.push_back(audit_json(r));
+  return json{{"audit", list}};
 }
 
 nlohmann::json node::config_history(const std::string& name) {
