@@ -21,6 +21,7 @@
 #include "runtime/blocking_ask.hpp"
 #include "runtime/event_json.hpp"
 #include "runtime/event_log.hpp"
+#include "runtime/json_log.hpp"
 #include "runtime/node_views.hpp"
 #include "runtime/pool_from_json.hpp"
 #include "runtime/prometheus_text.hpp"
@@ -252,10 +253,13 @@ struct node::impl {
 
   /// What the node did, in its log: resource transitions at debug, the rest
   /// (pool states, health, quarantine, drift) at info. Events carry no secrets.
+  /// The JSON log has the event's seq, kind, pool and resource as fields too.
   static void log_event(const event& ev) {
     auto level = ev.kind == "transition" ? spdlog::level::debug : spdlog::level::info;
     if (!spdlog::should_log(level))
       return;
+    log_fields fields{ev.seq, ev.kind, ev.pool, ev.resource};
+    log_context about{fields};
     auto subject = ev.resource.empty() ? ev.pool : ev.resource;
     auto change =
       ev.to.empty() ? std::string{} : " " + (ev.from.empty() ? "" : ev.from + " -> ") + ev.to;
