@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/memory_store.hpp"
+#include "actors/record_json.hpp"
 #include "actors/sqlite_store.hpp"
-#include "drivers/secrets.hpp"
 #include "messages/errors.hpp"
 #include "runtime/event_json.hpp"
 
@@ -196,12 +196,6 @@ restore_plan read_backup(const json& doc) {
   return plan;
 }
 
-/// A config or detail as stored (always a JSON object), its secrets redacted.
-json redacted(const std::string& text) {
-  auto j = json::parse(text, nullptr, false);
-  return drivers::redact_secrets(j.is_discarded() ? json::object() : std::move(j));
-}
-
 json versions_json(std::vector<config_version>::const_iterator first,
                    std::vector<config_version>::const_iterator last) {
   auto out = json::array();
@@ -211,7 +205,7 @@ json versions_json(std::vector<config_version>::const_iterator first,
                    {"source", first->source},
                    {"requester", first->requester},
                    {"deleted", first->deleted},
-                   {"config", first->deleted ? json{} : redacted(first->config)}});
+                   {"config", first->deleted ? json{} : redacted_object(first->config)}});
   return out;
 }
 
@@ -361,12 +355,7 @@ caf::expected<std::string> store_backend::backup(caf::timestamp created) {
                             {"attempts", q.attempts}});
     auto audit = json::array();
     for (const auto& a : audit_since_(0, std::numeric_limits<uint32_t>::max()))
-      audit.push_back({{"seq", a.seq},
-                       {"ts", to_rfc3339(a.ts)},
-                       {"requester", a.requester},
-                       {"action", a.action},
-                       {"target", a.target},
-                       {"detail", redacted(a.detail)}});
+      audit.push_back(audit_json(a));
     json doc{{"format", "custodian-backup"},    {"schema", schema_version},
              {"created", to_rfc3339(created)},  {"configs", std::move(configs)},
              {"pool_states", std::move(pools)}, {"quarantine", std::move(quarantine)},

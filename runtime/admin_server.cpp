@@ -45,8 +45,9 @@ namespace {
 constexpr const char* json_type = "application/json";
 constexpr std::size_t max_stream_backlog = 10000;
 constexpr std::chrono::seconds stream_end_timeout{2};
-constexpr uint64_t max_events_limit = 10000;
-constexpr uint64_t default_events_limit = 500;
+// A page of GET events or GET audit.
+constexpr uint64_t max_page_limit = 10000;
+constexpr uint64_t default_page_limit = 500;
 
 // Strings from the node may hold bytes that are not UTF-8; replace them rather
 // than fail the whole answer.
@@ -105,6 +106,24 @@ bool parse_bool(const std::string& text, const std::string& name) {
   if (text == "false" || text == "0")
     return false;
   throw bad_request(name + " must be true or false", name);
+}
+
+/// ?since=SEQ&limit=N of a paged read: since 0 and limit 500 by default.
+struct page_query {
+  uint64_t since = 0;
+  std::size_t limit = default_page_limit;
+};
+
+page_query page_of(const httplib::Request& req) {
+  page_query q;
+  if (req.has_param("since"))
+    q.since = parse_u64(req.get_param_value("since"), "since");
+  auto limit =
+    req.has_param("limit") ? parse_u64(req.get_param_value("limit"), "limit") : default_page_limit;
+  if (limit < 1 || limit > max_page_limit)
+    throw bad_request("limit must be from 1 to " + std::to_string(max_page_limit), "limit");
+  q.limit = static_cast<std::size_t>(limit);
+  return q;
 }
 
 bool valid_segment(const std::string& s) {
@@ -492,17 +511,16 @@ struct admin_server::impl {
         return node.resource_action(x.params["id"], action, x.body, x.who);
       });
     add_json("GET", v1 + "/events", none, [this](c x) {
-      auto since =
-        x.req.has_param("since") ? parse_u64(x.req.get_param_value("since"), "since") : 0;
-      auto limit = x.req.has_param("limit") ? parse_u64(x.req.get_param_value("limit"), "limit")
-                                            : default_events_limit;
-      if (limit < 1 || limit > max_events_limit)
-        throw bad_request("limit must be from 1 to " + std::to_string(max_events_limit), "limit");
-      return node.events(since, static_cast<std::size_t>(limit));
+      auto page = page_of(x.req);
+      return node.events(page.since, page.limit);
     });
     add("GET", v1 + "/events/stream", true, none,
         [this](c x, httplib::Response& res) { open_stream(x.req, res); });
     add_json("POST", v1 + "/config/reload", none, [this](c x) { return node.reload(x.who); });
+    add_json("GET", v1 + "/audit", none, [this](c x) {
+      auto page = page_of(x.req);
+      return node.audit_log(page.since, page.limit);
+    });
     add_json("GET", v1 + "/backup", none, [this](c) { return node.backup(); });
     add_json("POST", v1 + "/restore", object, [this](c x) { return node.restore(x.body, x.who); });
   }

@@ -44,6 +44,7 @@ commands:
   maintain ID                            put a resource into maintenance
   events [--since N] [--limit N] [--follow]
                                          events after SEQ N; --follow streams new ones
+  audit [--since N] [--limit N]          operator actions after SEQ N, oldest first
   history NAME                           a pool's config versions
   reload                                 reread the node's config file
   backup [FILE]                          write a backup (to stdout without FILE)
@@ -128,6 +129,15 @@ uint64_t number_flag(const options& opts, const std::string& name) {
   } catch (const std::out_of_range&) {
     usage_error(name + " is too large");
   }
+}
+
+/// "?since=N[&limit=N]" of a paged read from --since (default 0) and --limit.
+std::string page_query(const options& opts) {
+  std::string query =
+    "?since=" + std::to_string(opts.flags.count("--since") ? number_flag(opts, "--since") : 0);
+  if (opts.flags.count("--limit"))
+    query += "&limit=" + std::to_string(number_flag(opts, "--limit"));
+  return query;
 }
 
 std::string read_input(const std::string& file) {
@@ -407,29 +417,34 @@ std::map<std::string, command> commands() {
                                     << cell(r.value("pool", json())) << "): " << action << " ok\n";
                         });
                  }};
-  c["events"] = {
-    0, 0, {"--since", "--limit", "--follow"}, [](api& a, const options& o, args) {
-      if (o.flags.count("--follow")) {
-        // From now on, unless told where to start.
-        auto since = o.flags.count("--since")
-                       ? number_flag(o, "--since")
-                       : a.get("/api/v1").value("events", json::object()).value("last_seq", 0ull);
-        a.follow("/api/v1/events/stream?since=" + std::to_string(since),
-                 [&](const std::string& line) {
-                   auto ev = json::parse(line, nullptr, false);
-                   std::cout << (o.json || !ev.is_object() ? line : event_line(ev)) << std::endl;
-                 });
-        return;
-      }
-      std::string query =
-        "?since=" + std::to_string(o.flags.count("--since") ? number_flag(o, "--since") : 0);
-      if (o.flags.count("--limit"))
-        query += "&limit=" + std::to_string(number_flag(o, "--limit"));
-      show(o, a.get("/api/v1/events" + query), [](const json& b) {
-        for (const auto& ev : b.value("events", json::array()))
-          std::cout << event_line(ev) << "\n";
-      });
-    }};
+  c["events"] = {0, 0, {"--since", "--limit", "--follow"}, [](api& a, const options& o, args) {
+                   if (o.flags.count("--follow")) {
+                     // From now on, unless told where to start.
+                     auto since =
+                       o.flags.count("--since")
+                         ? number_flag(o, "--since")
+                         : a.get("/api/v1").value("events", json::object()).value("last_seq", 0ull);
+                     a.follow("/api/v1/events/stream?since=" + std::to_string(since),
+                              [&](const std::string& line) {
+                                auto ev = json::parse(line, nullptr, false);
+                                std::cout << (o.json || !ev.is_object() ? line : event_line(ev))
+                                          << std::endl;
+                              });
+                     return;
+                   }
+                   show(o, a.get("/api/v1/events" + page_query(o)), [](const json& b) {
+                     for (const auto& ev : b.value("events", json::array()))
+                       std::cout << event_line(ev) << "\n";
+                   });
+                 }};
+  c["audit"] = {0, 0, {"--since", "--limit"}, [](api& a, const options& o, args) {
+                  show(o, a.get("/api/v1/audit" + page_query(o)), [](const json& b) {
+                    object_table({"SEQ", "TS", "REQUESTER", "ACTION", "TARGET", "DETAIL"},
+                                 {"/seq", "/ts", "/requester", "/action", "/target", "/detail"},
+                                 b.value("audit", json::array()))
+                      .print(std::cout);
+                  });
+                }};
   c["history"] = {1, 1, {}, [](api& a, const options& o, args x) {
                     show(o, a.get("/api/v1/pools/" + x[0] + "/config/history"), [](const json& h) {
                       object_table({"VERSION", "TS", "SOURCE", "REQUESTER"},

@@ -26,22 +26,22 @@
 
 #include "drivers/driver_catalog.hpp"
 #include "runtime/admin_server.hpp"
+#include "runtime/json_log.hpp"
 #include "runtime/node.hpp"
 
 namespace {
 
 using namespace custodian;
 
-/// One JSON object per line on stderr: {"ts","level","msg"}, escaped properly.
+/// One JSON object per line on stderr (runtime/json_log.hpp).
 class json_sink final : public spdlog::sinks::base_sink<std::mutex> {
 protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
-    auto ts = std::chrono::duration_cast<std::chrono::microseconds>(msg.time.time_since_epoch());
-    nlohmann::json line{{"ts_us", ts.count()},
-                        {"level", spdlog::level::to_string_view(msg.level).data()},
-                        {"logger", std::string(msg.logger_name.data(), msg.logger_name.size())},
-                        {"msg", std::string(msg.payload.data(), msg.payload.size())}};
-    std::cerr << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    auto level = spdlog::level::to_string_view(msg.level);
+    std::cerr << json_log_line(msg.time, {level.data(), level.size()},
+                               {msg.logger_name.data(), msg.logger_name.size()},
+                               {msg.payload.data(), msg.payload.size()})
+              << '\n';
   }
   void flush_() override { std::cerr.flush(); }
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/dependency_graph.hpp"
+#include "actors/record_json.hpp"
 #include "actors/state_store.hpp"
 #include "drivers/secrets.hpp"
 #include "messages/errors.hpp"
@@ -19,6 +21,7 @@
 #include "runtime/blocking_ask.hpp"
 #include "runtime/event_json.hpp"
 #include "runtime/event_log.hpp"
+#include "runtime/json_log.hpp"
 #include "runtime/node_views.hpp"
 #include "runtime/pool_from_json.hpp"
 #include "runtime/prometheus_text.hpp"
@@ -250,10 +253,13 @@ struct node::impl {
 
   /// What the node did, in its log: resource transitions at debug, the rest
   /// (pool states, health, quarantine, drift) at info. Events carry no secrets.
+  /// The JSON log has the event's seq, kind, pool and resource as fields too.
   static void log_event(const event& ev) {
     auto level = ev.kind == "transition" ? spdlog::level::debug : spdlog::level::info;
     if (!spdlog::should_log(level))
       return;
+    log_fields fields{ev.seq, ev.kind, ev.pool, ev.resource};
+    log_context about{fields};
     auto subject = ev.resource.empty() ? ev.pool : ev.resource;
     auto change =
       ev.to.empty() ? std::string{} : " " + (ev.from.empty() ? "" : ev.from + " -> ") + ev.to;
@@ -769,6 +775,17 @@ std::unique_ptr<event_feed> node::follow_events(uint64_t since,
   auto& log = impl_->events;
   auto id = log.listen(since, std::move(on_event));
   return std::make_unique<log_feed>(log, id);
+}
+
+nlohmann::json node::audit_log(uint64_t since, std::size_t limit) {
+  auto& d = *impl_;
+  auto records = ask<std::vector<audit_record>>(
+    d.sys(), d.store, ask_timeout, caf::get_atom::value, audit_atom::value, since,
+    static_cast<uint32_t>(std::min<std::size_t>(limit, std::numeric_limits<uint32_t>::max())));
+  auto list = json::array();
+  for (const auto& r : records)
+    list.push_back(audit_json(r));
+  return json{{"audit", list}};
 }
 
 nlohmann::json node::config_history(const std::string& name) {

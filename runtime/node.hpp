@@ -77,6 +77,7 @@ public:
   nlohmann::json events(uint64_t since, std::size_t limit) override;
   std::unique_ptr<event_feed>
   follow_events(uint64_t since, std::function<void(const std::string&)> on_event) override;
+  nlohmann::json audit_log(uint64_t since, std::size_t limit) override;
   nlohmann::json config_history(const std::string& name) override;
   nlohmann::json reload(const requester& who) override;
   nlohmann::json backup() override;

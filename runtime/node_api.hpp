@@ -104,6 +104,10 @@ public:
   /// a thread of the node's: keep it short. Ends when the feed is destroyed.
   virtual std::unique_ptr<event_feed>
   follow_events(uint64_t since, std::function<void(const std::string& json_line)> on_event) = 0;
+  /// GET audit?since=SEQ: {"audit": [{"seq", "ts", "requester", "action", "target",
+  /// "detail"}...]} with at most `limit` operator actions after `since`, oldest
+  /// first, secrets redacted.
+  virtual nlohmann::json audit_log(uint64_t since, std::size_t limit) = 0;
   /// GET pools/{name}/config/history: {"pool": name, "versions": [{"version",
   /// "ts", "source", "requester", "config"}...]}, newest last, secrets redacted.
   virtual nlohmann::json config_history(const std::string& name) = 0;

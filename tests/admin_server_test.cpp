@@ -163,6 +163,8 @@ TEST_CASE("answers every read with the node's JSON") {
     {"/api/v1/pools/orders-db/config/history", "config_history", {{"name", "orders-db"}}},
     {"/api/v1/events?since=7&limit=20", "events", {{"since", 7}, {"limit", 20}}},
     {"/api/v1/events", "events", {{"since", 0}, {"limit", 500}}},
+    {"/api/v1/audit?since=3&limit=2", "audit_log", {{"since", 3}, {"limit", 2}}},
+    {"/api/v1/audit", "audit_log", {{"since", 0}, {"limit", 500}}},
     {"/api/v1/backup", "backup", json()},
   };
   for (const auto& r : reads) {
@@ -346,6 +348,9 @@ TEST_CASE("refuses malformed path segments and query values with 400 naming them
     {"GET", "/api/v1/events?limit=0", "limit"},
     {"GET", "/api/v1/events?limit=10001", "limit"},
     {"GET", "/api/v1/events/stream?since=1x", "since"},
+    {"GET", "/api/v1/audit?since=x", "since"},
+    {"GET", "/api/v1/audit?limit=0", "limit"},
+    {"GET", "/api/v1/audit?limit=10001", "limit"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.path);
@@ -427,7 +432,7 @@ TEST_CASE("protects reads too when protect_reads is set except probes and the da
   admin_fixture fx(config);
   auto cli = fx.client();
   for (const char* path : {"/api/v1", "/api/v1/pools", "/api/v1/events", "/metrics",
-                           "/api/v1/backup", "/api/v1/events/stream"}) {
+                           "/api/v1/backup", "/api/v1/audit", "/api/v1/events/stream"}) {
     CAPTURE(path);
     CHECK(cli.Get(path)->status == 401);
   }

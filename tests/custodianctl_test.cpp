@@ -192,6 +192,37 @@ TEST_CASE("custodianctl writes a backup to a file and restores it") {
   CHECK(fx.node.last("restore").args["backup"] == fake_node().backup());
 }
 
+TEST_CASE("custodianctl audit prints operator actions as a table or the server's JSON") {
+  admin_fixture fx;
+  auto table = ctl(fx, {"audit"});
+  CHECK(table.code == 0);
+  CHECK(table.err.empty());
+  CHECK(
+    table.out ==
+    "SEQ  TS                    REQUESTER                         ACTION  TARGET          "
+    "DETAIL\n"
+    "1    2024-01-01T00:00:00Z  api 127.0.0.1:40000 custodianctl  resize  orders-db       "
+    "{\"max_size\":4}\n"
+    "2    2024-01-01T00:00:01Z  sighup                            reload  conf/node.json  {}\n");
+  CHECK(fx.node.last("audit_log").args == json{{"since", 0}, {"limit", 500}});
+
+  auto as_json = ctl(fx, {"--json", "audit", "--since", "1", "--limit", "20"});
+  CHECK(as_json.code == 0);
+  CHECK(json::parse(as_json.out) == fake_node().audit_log(0, 0));
+  CHECK(fx.node.last("audit_log").args == json{{"since", 1}, {"limit", 20}});
+
+  // The server's own check of the page: exit 1 with its error.
+  fx.node.forget_calls();
+  auto refused = ctl(fx, {"audit", "--limit", "0"});
+  CHECK(refused.code == 1);
+  CHECK(refused.err == "error: bad_request: limit must be from 1 to 10000\n");
+  auto usage = ctl(fx, {"audit", "--limit", "x"});
+  CHECK(usage.code == 2);
+  CHECK(ctl(fx, {"audit", "extra"}).code == 2);
+  CHECK(ctl(fx, {"audit", "--force"}).code == 2);
+  CHECK(fx.node.calls().empty());
+}
+
 TEST_CASE("custodianctl follows events as lines until the server stops") {
   admin_server_config config;
   config.sse_keepalive = std::chrono::seconds(1);

@@ -1,14 +1,18 @@
 // The node's plain parts: the log of recent events behind `GET events?since=` and
-// `events/stream`, and the Prometheus text of `/metrics` (a pool's gauges and
-// counters, its acquire wait, probe and exec histograms).
+// `events/stream`, the Prometheus text of `/metrics` (a pool's gauges and
+// counters, its acquire wait, probe and exec histograms) and the lines of the
+// JSON log.
 
+#include <chrono>
 #include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include "drivers/driver.hpp"
 #include "runtime/event_log.hpp"
+#include "runtime/json_log.hpp"
 #include "runtime/prometheus_text.hpp"
 
 using namespace custodian;
@@ -151,4 +155,44 @@ TEST_CASE("label values are escaped") {
   m.stats.name = "a\"b\\c";
   auto text = prometheus_text({m}, {});
   CHECK(has_line(text, R"(custodian_pool_size{pool="a\"b\\c"} 0)"));
+}
+
+TEST_CASE("a JSON log line has the seq, kind, pool and resource of the event it is about") {
+  using nlohmann::json;
+  auto at = std::chrono::system_clock::time_point{std::chrono::microseconds{1'700'000'000'123'456}};
+  auto line = [&](std::string_view msg) {
+    return json::parse(json_log_line(at, "info", "custodiand", msg));
+  };
+  auto plain = line("node demo serving 4 pools");
+  CHECK(plain == json{{"ts_us", 1'700'000'000'123'456},
+                      {"level", "info"},
+                      {"logger", "custodiand"},
+                      {"msg", "node demo serving 4 pools"}});
+  {
+    std::string pool = "orders-db";
+    log_fields fields{42, "health", pool, "orders-db-3"};
+    log_context about{fields};
+    auto ev = line("health orders-db-3 healthy -> unhealthy");
+    CHECK(ev["seq"] == 42);
+    CHECK(ev["kind"] == "health");
+    CHECK(ev["pool"] == "orders-db");
+    CHECK(ev["resource"] == "orders-db-3");
+    CHECK(ev["msg"] == "health orders-db-3 healthy -> unhealthy");
+    {
+      // A pool's event has no resource; the inner context wins while it lives.
+      log_fields pool_only{43, "pool_transition", pool, ""};
+      log_context inner{pool_only};
+      auto p = line("pool_transition orders-db active -> draining");
+      CHECK(p["seq"] == 43);
+      CHECK(p["kind"] == "pool_transition");
+      CHECK_FALSE(p.contains("resource"));
+    }
+    CHECK(line("again")["seq"] == 42);
+  }
+  CHECK(line("after") == json{{"ts_us", 1'700'000'000'123'456},
+                              {"level", "info"},
+                              {"logger", "custodiand"},
+                              {"msg", "after"}});
+  // Not UTF-8: replaced, the line still parses.
+  CHECK(line("bad \xff byte")["msg"] == "bad \xef\xbf\xbd byte");
 }

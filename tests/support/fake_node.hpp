@@ -74,6 +74,19 @@ public:
     replies_["resource_action"] = {
       {"resource", "orders-db-1"}, {"pool", "orders-db"}, {"action", "quarantine"}, {"ok", true}};
     replies_["events"] = {{"events", nlohmann::json::array()}, {"last_seq", 0}, {"oldest_seq", 0}};
+    replies_["audit_log"] = {{"audit",
+                              {{{"seq", 1},
+                                {"ts", "2024-01-01T00:00:00Z"},
+                                {"requester", "api 127.0.0.1:40000 custodianctl"},
+                                {"action", "resize"},
+                                {"target", "orders-db"},
+                                {"detail", {{"max_size", 4}}}},
+                               {{"seq", 2},
+                                {"ts", "2024-01-01T00:00:01Z"},
+                                {"requester", "sighup"},
+                                {"action", "reload"},
+                                {"target", "conf/node.json"},
+                                {"detail", nlohmann::json::object()}}}}};
     replies_["config_history"] = {{"pool", "orders-db"},
                                   {"versions",
                                    {{{"version", 1},
@@ -189,6 +202,9 @@ public:
     followers_.emplace(id, std::move(on_event));
     changed_.notify_all();
     return std::make_unique<feed>(*this, id);
+  }
+  nlohmann::json audit_log(uint64_t since, std::size_t limit) override {
+    return answer("audit_log", {{"since", since}, {"limit", limit}});
   }
   nlohmann::json config_history(const std::string& name) override {
     return answer("config_history", {{"name", name}});
