@@ -112,6 +112,10 @@ event_bus_actor::behavior_type event_bus(self_ptr self) {
   });
   return {
     [self](publish_atom, event& ev) { publish(self, std::move(ev)); },
+    [self](publish_atom, std::vector<event>& evs) {
+      for (auto& ev : evs)
+        publish(self, std::move(ev));
+    },
     [self](subscribe_atom, const event_filter& filter,
            const event_sink_actor& sink) -> caf::result<uint64_t> {
       if (!sink)

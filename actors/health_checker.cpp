@@ -27,6 +27,8 @@ struct watched {
   health_tracker tracker;
   health_report report;
   bool probing = false;
+  /// Probes refused in a row (see max_refused_probes).
+  uint32_t refused = 0;
 };
 
 struct checker_state {
@@ -57,9 +59,10 @@ void schedule(self_ptr self, const std::string& id) {
   arm(self);
 }
 
-/// How a probe ended: it did not count (the resource was busy), passed, failed,
-/// or failed on a connection the server closed.
-enum class probe_outcome { busy, passed, failed, closed };
+/// How a probe ended: skipped (the resource is leased: its holder has it),
+/// refused (busy, or in a state that takes no probe), passed, failed, or failed
+/// on a connection the server closed.
+enum class probe_outcome { skipped, refused, passed, failed, closed };
 
 /// A probe of watch `key` ended; `text` is why it failed, or why a passed one
 /// was judged degraded.
@@ -73,7 +76,17 @@ void record(self_ptr self, const std::string& id, uint64_t key, probe_outcome ou
     return;
   auto& w = i->second;
   w.probing = false;
-  if (outcome != probe_outcome::busy) {
+  if (outcome == probe_outcome::refused) {
+    if (++w.refused <= max_refused_probes) {
+      schedule(self, id);
+      return;
+    }
+    outcome = probe_outcome::failed;
+    text = "refused " + std::to_string(w.refused) + " probes in a row: " + text;
+  } else if (outcome != probe_outcome::failed) {
+    w.refused = 0;
+  }
+  if (outcome != probe_outcome::skipped) {
     auto passed = outcome == probe_outcome::passed;
     auto changed =
       outcome == probe_outcome::closed
@@ -100,9 +113,10 @@ void probe(self_ptr self, const std::string& id) {
         record(self, id, key, probe_outcome::passed, r.latency_us, r.degraded);
       },
       [self, id, key](caf::error& err) {
-        // Leased, initializing or in a call: not a failure of the resource.
-        if (busy(err))
-          record(self, id, key, probe_outcome::busy, 0, {});
+        if (is(err, errc::leased))
+          record(self, id, key, probe_outcome::skipped, 0, {});
+        else if (busy(err) || is(err, errc::invalid_transition))
+          record(self, id, key, probe_outcome::refused, 0, describe(err));
         else if (driver_reason_of(err) == static_cast<uint8_t>(drivers::driver_errc::closed))
           record(self, id, key, probe_outcome::closed, 0, describe(err));
         else

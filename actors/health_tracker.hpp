@@ -30,6 +30,11 @@ struct health_policy {
 /// `unit_draw` is in [0, 1) (0.5 = no change).
 std::chrono::milliseconds probe_delay(const health_policy& policy, double unit_draw);
 
+/// Probes a resource may refuse in a row (busy with another call, or in a state
+/// that takes none) as no verdict; each further refusal counts as a failed probe,
+/// so that a resource stuck in such a state is judged, not skipped for ever.
+inline constexpr uint32_t max_refused_probes = 3;
+
 class health_tracker {
 public:
   explicit health_tracker(health_policy policy = {}) : policy_(policy) {}

@@ -1,6 +1,7 @@
 #include "actors/lease_shelf.hpp"
 
 #include <algorithm>
+#include <sstream>
 #include <utility>
 
 #include "drivers/driver.hpp"
@@ -14,7 +15,7 @@ void lease_shelf::stock(std::vector<stocked> items, bool lifo) {
   lifo_ = lifo;
   for (auto& s : items) {
     auto id = s.it.granted.id;
-    items_.insert_or_assign(id, entry{std::move(s.it), s.idle_since});
+    items_.insert_or_assign(id, entry{std::move(s.it), s.idle_since, false, false, false, {}});
     available_.push_back(id);
   }
   open_ = true;
@@ -54,8 +55,23 @@ lease_shelf::tally lease_shelf::counted() const {
   return tally_;
 }
 
-std::optional<lease_shelf::item> lease_shelf::take(uint64_t preferred) {
+std::vector<lease_shelf::note> lease_shelf::take_notes() {
   std::lock_guard<spin_lock> guard{mtx_};
+  return std::exchange(notes_, {});
+}
+
+bool lease_shelf::write(note n) {
+  notes_.push_back(n);
+  return notes_.size() == 1;
+}
+
+void lease_shelf::notice(bool wanted) const {
+  if (wanted && noticed_)
+    noticed_();
+}
+
+std::optional<lease_shelf::item> lease_shelf::take(uint64_t preferred) {
+  std::unique_lock<spin_lock> guard{mtx_};
   if (!open_ || available_.empty())
     return std::nullopt;
   uint64_t id;
@@ -73,30 +89,59 @@ std::optional<lease_shelf::item> lease_shelf::take(uint64_t preferred) {
   auto& e = items_.at(id);
   e.out = true;
   e.used = true;
+  e.taken_at = std::chrono::steady_clock::now();
   ++tally_.taken;
-  return e.it;
+  auto taken = e.it;
+  auto tell = write({id, std::this_thread::get_id(), false, {}});
+  guard.unlock();
+  notice(tell);
+  return taken;
 }
 
+namespace {
+
+std::chrono::microseconds since(lease_shelf::time_point t) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               t);
+}
+
+} // namespace
+
 bool lease_shelf::put_back(uint64_t lease) {
-  std::lock_guard<spin_lock> guard{mtx_};
+  std::unique_lock<spin_lock> guard{mtx_};
   auto i = items_.find(lease);
   if (i == items_.end() || !i->second.out)
     return false;
-  if (!open_ || i->second.recalled) {
+  auto tell = write({lease, std::this_thread::get_id(), true, since(i->second.taken_at)});
+  auto kept = open_ && !i->second.recalled;
+  if (kept) {
+    i->second.out = false;
+    available_.push_back(lease);
+  } else {
     items_.erase(i);
-    return false;
   }
-  i->second.out = false;
-  available_.push_back(lease);
-  return true;
+  guard.unlock();
+  notice(tell);
+  return kept;
 }
 
 void lease_shelf::forget(uint64_t lease, bool dead) {
-  std::lock_guard<spin_lock> guard{mtx_};
-  if (auto i = items_.find(lease); i != items_.end() && i->second.out)
+  std::unique_lock<spin_lock> guard{mtx_};
+  auto tell = false;
+  if (auto i = items_.find(lease); i != items_.end() && i->second.out) {
+    tell = write({lease, std::this_thread::get_id(), true, since(i->second.taken_at)});
     items_.erase(i);
+  }
   if (dead)
     ++tally_.dead;
+  guard.unlock();
+  notice(tell);
+}
+
+std::string thread_holder_name(std::thread::id thread) {
+  std::ostringstream out;
+  out << "thread " << thread;
+  return out.str();
 }
 
 } // namespace custodian

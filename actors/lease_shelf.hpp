@@ -11,9 +11,12 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -57,7 +60,19 @@ public:
     time_point idle_since;
   };
 
-  lease_shelf() = default;
+  /// One take or return by a caller, for the pool to publish as an event.
+  struct note {
+    uint64_t lease = 0;
+    std::thread::id thread;
+    /// A return (with how long it was held), else a take.
+    bool returned = false;
+    std::chrono::microseconds held{0};
+  };
+
+  /// `noticed` runs (on the caller's thread, outside the lock) when a note is
+  /// written while none waits: the pool collects them (`take_notes`) when it
+  /// likes, and until it does no further call tells it again.
+  explicit lease_shelf(std::function<void()> noticed = {}) : noticed_(std::move(noticed)) {}
 
   lease_shelf(const lease_shelf&) = delete;
   lease_shelf& operator=(const lease_shelf&) = delete;
@@ -80,6 +95,9 @@ public:
   std::size_t available() const;
 
   tally counted() const;
+
+  /// The notes written since the last call, oldest first.
+  std::vector<note> take_notes();
 
   // The caller's side.
 
@@ -105,7 +123,13 @@ private:
     bool used = false;
     /// Out when the pool recalled the shelf: it comes back through the pool.
     bool recalled = false;
+    time_point taken_at;
   };
+
+  /// Writes a note; true if the pool is to be told (none was waiting).
+  bool write(note n);
+  /// Runs `noticed` if `wanted`.
+  void notice(bool wanted) const;
 
   mutable spin_lock mtx_;
   bool lifo_ = true;
@@ -117,6 +141,11 @@ private:
   /// Every item the shelf lent, on it or out with a caller.
   std::unordered_map<uint64_t, entry> items_;
   tally tally_;
+  std::vector<note> notes_;
+  std::function<void()> noticed_;
 };
+
+/// How a caller thread is named as a holder ("thread 1402...").
+std::string thread_holder_name(std::thread::id thread);
 
 } // namespace custodian

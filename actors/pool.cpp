@@ -20,10 +20,36 @@ caf::error pool_error(self_ptr self, errc code, const std::string& what) {
 void publish(self_ptr self, std::string kind, std::string resource, std::string from,
              std::string to, std::string detail) {
   auto& st = self->state;
-  if (st.ctx.events)
-    self->send(st.ctx.events, publish_atom::value,
-               event{0, caf::make_timestamp(), std::move(kind), st.cfg.name, std::move(resource),
-                     std::move(from), std::move(to), std::move(detail)});
+  if (!st.ctx.events)
+    return;
+  flush_events(self);
+  self->send(st.ctx.events, publish_atom::value,
+             event{0, caf::make_timestamp(), std::move(kind), st.cfg.name, std::move(resource),
+                   std::move(from), std::move(to), std::move(detail)});
+}
+
+/// Lease events wait this long, or for this many more, to go to the bus in one
+/// message: one each would cost the bus as much as the acquire itself.
+constexpr auto lease_event_delay = std::chrono::milliseconds{5};
+constexpr std::size_t lease_event_batch = 256;
+
+void publish_soon(self_ptr self, event ev) {
+  auto& st = self->state;
+  if (!st.ctx.events)
+    return;
+  st.pending_events.push_back(std::move(ev));
+  if (st.pending_events.size() >= lease_event_batch) {
+    flush_events(self);
+  } else if (!st.flush_armed) {
+    st.flush_armed = true;
+    self->delayed_send(self, lease_event_delay, flush_events_atom::value);
+  }
+}
+
+void flush_events(self_ptr self) {
+  auto& st = self->state;
+  if (!st.pending_events.empty())
+    self->send(st.ctx.events, publish_atom::value, std::exchange(st.pending_events, {}));
 }
 
 void set_state(self_ptr self, pool_state to, const std::string& reason) {
@@ -123,6 +149,7 @@ void sweep(self_ptr self) {
          std::chrono::duration_cast<std::chrono::milliseconds>(now - entry->acquired).count()}}
         .dump());
     // The leaking holder may still use it: it is not handed to anyone else.
+    tell_lease_end(self, *entry, "taken back: " + leak_reason);
     retire(self, entry->slot, "lease " + std::to_string(id) + " leaked");
   }
   for (auto slot_id : st.lifetimes.due(now)) {
@@ -249,9 +276,11 @@ void on_drain_deadline(self_ptr self) {
   auto& st = self->state;
   if (st.state != pool_state::draining)
     return;
-  for (auto id : st.leases.ids())
-    report_reclaimed(self, *st.leases.reclaim(id, "taken back when the pool drained"),
-                     "drain timeout");
+  for (auto id : st.leases.ids()) {
+    auto entry = st.leases.reclaim(id, "taken back when the pool drained");
+    report_reclaimed(self, *entry, "drain timeout");
+    tell_lease_end(self, *entry, "taken back when the pool drained");
+  }
   check_drained(self);
 }
 
@@ -435,6 +464,12 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
   make_template(st);
   st.counters.acquire_wait_histogram.assign(acquire_wait_bounds_us.size() + 1, 0);
   st.rng.seed(std::hash<std::string>{}(st.cfg.name));
+  // Threads' takes and returns are noted on the shelf; the first note since the
+  // pool last looked tells it, and it collects them a little later.
+  st.shelf = std::make_shared<lease_shelf>([weak = caf::actor_cast<caf::weak_actor_ptr>(self)] {
+    if (auto pool = caf::actor_cast<caf::actor>(weak))
+      caf::anon_send(pool, shelf_notes_atom::value);
+  });
   start_supervisor(self);
   start_checker(self);
   self->set_down_handler([self](caf::down_msg& msg) {
@@ -460,6 +495,14 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
       acquire_for_thread(self, timeout, reply);
     },
     [self](return_atom, uint64_t id) { close_lease(self, id); },
+    [self](flush_events_atom) {
+      self->state.flush_armed = false;
+      flush_events(self);
+    },
+    [self](shelf_notes_atom) {
+      self->delayed_send(self, lease_event_delay, collect_notes_atom::value);
+    },
+    [self](collect_notes_atom) { collect_shelf_notes(self); },
     held(self, release_atom::value, release_lease),
     held(self, exec_atom::value, exec),
     held(self, fail_atom::value, report_failure),

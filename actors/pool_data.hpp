@@ -34,6 +34,12 @@ using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 using grow_atom = caf::atom_constant<caf::atom("grow")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using recover_atom = caf::atom_constant<caf::atom("recover")>;
+/// Events waiting to be published in one batch: publish them now.
+using flush_events_atom = caf::atom_constant<caf::atom("flushev")>;
+/// A thread took from or returned to the shelf (sent by the shelf's first
+/// note), and collect the shelf's notes (sent to itself a little later).
+using shelf_notes_atom = caf::atom_constant<caf::atom("shelfnote")>;
+using collect_notes_atom = caf::atom_constant<caf::atom("collect")>;
 
 using pool_impl = pool_actor::extend<
   /// A resource's health status changed (from the pool's health checker).
@@ -54,7 +60,9 @@ using pool_impl = pool_actor::extend<
   /// A resource was started again (resource_restart_watcher).
   caf::reacts_to<spawn_atom, std::string, resource_actor>,
   /// The supervisor restarted resources, or gave up (supervisor_watcher_actor).
-  caf::reacts_to<child_restarted>, caf::reacts_to<supervisor_escalated>>;
+  caf::reacts_to<child_restarted>, caf::reacts_to<supervisor_escalated>,
+  caf::reacts_to<flush_events_atom>, caf::reacts_to<shelf_notes_atom>,
+  caf::reacts_to<collect_notes_atom>>;
 
 using time_point = std::chrono::steady_clock::time_point;
 
@@ -90,6 +98,10 @@ struct lease_reply {
 };
 
 using waiter_list = waiter_queue<lease_reply, holder_ref>;
+using lease_entry = lease_table<holder_ref>::entry;
+
+/// The holder of the leases the shelf holds (actors/lease_shelf.hpp).
+inline const holder_ref shelf_holder{{}, "the shelf"};
 
 /// How the pool stands with the registry: who hears of its changes, what it told
 /// them last, and the availability its dependencies give it.
@@ -152,13 +164,18 @@ struct pool_data {
   /// stocked once a thread acquires, until an actor does; held (not stocked)
   /// while a message other than the hot path's is handled; the longest idle
   /// since of what was stocked, for the idle sweep.
-  std::shared_ptr<lease_shelf> shelf = std::make_shared<lease_shelf>();
+  std::shared_ptr<lease_shelf> shelf;
   bool shelf_wanted = false;
   /// Times in a row the pool found nobody waiting in line since someone last
   /// did: under contention the line is fair, so the shelf waits for calm.
   uint32_t calm = std::numeric_limits<uint32_t>::max();
   uint32_t shelf_held = 0;
   std::optional<time_point> shelf_oldest;
+  /// Events of threads' takes and returns on the shelf waiting to be published
+  /// in one batch, and whether the flush is due; any other event publishes them
+  /// first, so that the pool's events keep their order.
+  std::vector<event> pending_events;
+  bool flush_armed = false;
 
   pool_data() = default;
   pool_data(const pool_data&) = delete;
@@ -167,7 +184,10 @@ struct pool_data {
   // Runs when the pool ends for any reason: its resources end with their
   // supervisor, and threads find its shelf empty.
   ~pool_data() {
-    shelf->retire();
+    if (!pending_events.empty() && ctx.events)
+      caf::anon_send(ctx.events, publish_atom::value, std::move(pending_events));
+    if (shelf)
+      shelf->retire();
     if (supervisor)
       caf::anon_send_exit(supervisor, caf::exit_reason::user_shutdown);
   }
@@ -184,7 +204,13 @@ using self_ptr = pool_impl::stateful_pointer<pool_data>;
 
 std::optional<uint64_t> take_idle(self_ptr self);
 void record_wait(pool_data& st, caf::timespan waited);
-lease open_lease(self_ptr self, uint64_t slot_id, holder_ref holder, bool counted = true);
+lease open_lease(self_ptr self, uint64_t slot_id, holder_ref holder, time_point queued_at);
+void tell_lease_end(self_ptr self, const lease_entry& entry, std::string reason);
+uint64_t microseconds_of(caf::timespan t);
+void publish_shelf_note(self_ptr self, const lease_shelf::note& n, std::string resource);
+void publish_soon(self_ptr self, event ev);
+void flush_events(self_ptr self);
+void collect_shelf_notes(self_ptr self);
 void grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_reply& reply);
 bool may_shelve(self_ptr self);
 void stock_shelf(self_ptr self);

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/health_tracker.hpp"
 #include "actors/pool_data.hpp"
 #include "actors/recovery_probe.hpp"
 #include "drivers/driver.hpp"
@@ -113,10 +114,6 @@ void eject(self_ptr self, uint64_t slot_id, const std::string& reason) {
   review_standing(self);
 }
 
-/// Busy answers in a row after which a resource probed in place counts as failing
-/// (one stuck in a state that never ends).
-constexpr uint32_t max_busy_probes = 3;
-
 /// Probes a failed resource in place: back in line if it works; if not, one more
 /// failure counts, or, on its last chance, it is replaced.
 void recover_in_place(self_ptr self, uint64_t slot_id, std::string reason, bool last_chance) {
@@ -132,7 +129,7 @@ void recover_in_place(self_ptr self, uint64_t slot_id, std::string reason, bool 
                    i->second.busy_probes = was_busy ? i->second.busy_probes + 1 : 0;
                    if (!why_not)
                      back_in_line(self, slot_id, slot_state::recovering);
-                   else if (was_busy && i->second.busy_probes <= max_busy_probes)
+                   else if (was_busy && i->second.busy_probes <= max_refused_probes)
                      // Busy with another call (a probe that hangs, say): no verdict; once that
                      // call is bounded, probe again.
                      self->delayed_send(self, check_timeout(self->state), recover_atom::value,

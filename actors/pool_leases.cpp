@@ -35,34 +35,76 @@ std::optional<uint64_t> take_idle(self_ptr self) {
   return std::nullopt;
 }
 
+uint64_t microseconds_of(caf::timespan t) {
+  return static_cast<uint64_t>(
+    std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(t).count()));
+}
+
 void record_wait(pool_data& st, caf::timespan waited) {
-  auto us = static_cast<uint64_t>(
-    std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(waited).count()));
+  auto us = microseconds_of(waited);
   auto bucket = std::lower_bound(acquire_wait_bounds_us.begin(), acquire_wait_bounds_us.end(), us) -
                 acquire_wait_bounds_us.begin();
   ++st.counters.acquire_wait_histogram[static_cast<std::size_t>(bucket)];
   st.counters.acquire_wait_total_us += us;
 }
 
-/// Leases an idle slot to `holder`; counted as an acquire unless it is for the shelf.
-lease open_lease(self_ptr self, uint64_t slot_id, holder_ref holder, bool counted) {
+/// Leases an idle slot to `holder`. A lease for anyone but the shelf is an
+/// acquire: counted and told to the resource (one-way: the pool does not wait),
+/// which publishes it with the time since `queued_at` (none: no wait).
+lease open_lease(self_ptr self, uint64_t slot_id, holder_ref holder, time_point queued_at) {
   auto& st = self->state;
   auto& s = st.slots.at(slot_id);
   st.slots.set_state(slot_id, slot_state::leased);
-  // The clock is read only when a TTL needs it: this is the hot path.
-  auto has_ttl = st.cfg.lease_ttl.count() > 0;
-  auto& entry = st.leases.open(slot_id, std::move(holder),
-                               has_ttl ? self->clock().now() : time_point{}, st.cfg.lease_ttl);
-  if (counted)
-    ++st.counters.acquired;
-  if (has_ttl)
+  auto now = self->clock().now();
+  auto for_shelf = holder == shelf_holder;
+  auto& entry = st.leases.open(slot_id, std::move(holder), now, st.cfg.lease_ttl);
+  if (st.cfg.lease_ttl.count() > 0)
     arm_sweep(self);
+  if (!for_shelf) {
+    ++st.counters.acquired;
+    auto waited = queued_at == time_point{} ? caf::timespan{0} : now - queued_at;
+    self->send(s.handle, acquire_atom::value,
+               lease_note{entry.id, holder_name(entry.holder), microseconds_of(waited)});
+  }
   return lease{entry.id, st.cfg.name, s.id, s.handle};
+}
+
+/// A thread's take or return of a shelf's resource as an event: published soon,
+/// in a batch (the resource does not hear of it: see lease_shelf.hpp).
+void publish_shelf_note(self_ptr self, const lease_shelf::note& n, std::string resource) {
+  // Written by hand: this runs on every take and return.
+  auto detail = R"({"lease":)" + std::to_string(n.lease) + R"(,"holder":)" +
+                nlohmann::json(thread_holder_name(n.thread)).dump() +
+                (n.returned ? R"(,"hold_us":)" + std::to_string(n.held.count())
+                            : std::string{R"(,"wait_us":0)"}) +
+                R"(,"shelf":true})";
+  publish_soon(self,
+               event{0, caf::make_timestamp(), n.returned ? "lease_released" : "lease_acquired",
+                     self->state.cfg.name, std::move(resource), "", "", std::move(detail)});
+}
+
+/// Publishes what threads did with the shelf's resources since the last time.
+/// Called before a lease the shelf holds closes, so that each note finds its
+/// resource.
+void collect_shelf_notes(self_ptr self) {
+  auto& st = self->state;
+  for (const auto& n : st.shelf->take_notes()) {
+    auto entry = st.leases.find(n.lease);
+    publish_shelf_note(self, n, entry ? slot_name(self, entry->slot) : std::string{});
+  }
+}
+
+/// Lease `entry` ended: its resource is told (one-way), unless the shelf held it.
+void tell_lease_end(self_ptr self, const lease_entry& entry, std::string reason) {
+  if (entry.holder == shelf_holder)
+    return;
+  if (auto i = self->state.slots.find(entry.slot); i != self->state.slots.end() && i->second.handle)
+    self->send(i->second.handle, release_atom::value, lease_end{entry.id, std::move(reason)});
 }
 
 /// Leases an idle slot to a waiter and answers it.
 void grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_reply& reply) {
-  auto granted = open_lease(self, slot_id, std::move(holder));
+  auto granted = open_lease(self, slot_id, std::move(holder), reply.queued_at);
   if (reply.blocking)
     reply.blocking->grant(std::move(granted), self->state.slots.at(slot_id).view->get(),
                           self->state.shelf);
@@ -71,8 +113,6 @@ void grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_reply& repl
 }
 
 // --- the shelf ------------------------------------------------------------------
-
-const holder_ref shelf_holder{{}, "the shelf"};
 
 /// Whether idle resources may wait on the shelf: while a thread acquires, the
 /// pool serves and nobody waited in line for as many returns as it has
@@ -99,8 +139,7 @@ void stock_shelf(self_ptr self) {
       continue;
     if (!st.shelf_oldest || s.idle_since < *st.shelf_oldest)
       st.shelf_oldest = s.idle_since;
-    items.push_back(
-      {{open_lease(self, slot_id, shelf_holder, false), std::move(conn)}, s.idle_since});
+    items.push_back({{open_lease(self, slot_id, shelf_holder, {}), std::move(conn)}, s.idle_since});
   }
   st.shelf->stock(std::move(items), st.cfg.lifo);
   if (st.cfg.idle_timeout.count() > 0)
@@ -116,6 +155,7 @@ bool recall_shelf(self_ptr self) {
   if (!std::exchange(st.shelf_oldest, std::nullopt))
     return false; // nothing was stocked since the last recall
   auto back = st.shelf->recall();
+  collect_shelf_notes(self); // closed to takes now; its leases are still open
   if (back.empty())
     return false;
   auto now = self->clock().now();
@@ -294,12 +334,12 @@ caf::result<lease> acquire_for_actor(self_ptr self, caf::timespan timeout) {
   if (now.refused)
     return std::move(now.refused);
   if (now.slot && !needs_check(self, self->state.slots.at(*now.slot))) {
-    auto granted = open_lease(self, *now.slot, holder_ref{sender, {}});
+    auto granted = open_lease(self, *now.slot, holder_ref{sender, {}}, {});
     grow(self); // keeps min_idle idle while this one is out
     return granted;
   }
   auto promise = self->make_response_promise<lease>();
-  lease_reply reply{promise, nullptr, {}};
+  lease_reply reply{promise, nullptr, self->clock().now()};
   if (now.slot) {
     check_then_grant(self, *now.slot, holder_ref{sender, {}}, std::move(reply),
                      self->clock().now() + timeout);
@@ -313,7 +353,7 @@ void acquire_for_thread(self_ptr self, caf::timespan timeout, const blocking_acq
   // The caller found the shelf empty; from now on it is stocked for threads.
   self->state.shelf_wanted = true;
   holder_ref holder{{}, reply->holder()};
-  lease_reply answer{{}, reply, {}};
+  lease_reply answer{{}, reply, self->clock().now()};
   auto now = answer_at_once(self);
   if (now.refused)
     refuse(answer, std::move(now.refused));
@@ -403,9 +443,13 @@ caf::error close_lease(self_ptr self, uint64_t id) {
   bool was_leak = false;
   if (auto why = st.leases.reclaim_reason(id))
     was_leak = *why == leak_reason;
+  // What threads did with it on the shelf is published before it closes.
+  if (auto open = st.leases.find(id); open && open->holder == shelf_holder)
+    collect_shelf_notes(self);
   auto [outcome, entry] = st.leases.close(id);
   switch (outcome) {
   case lease_close::released:
+    tell_lease_end(self, *entry, "returned");
     give_back(self, entry->slot);
     check_drained(self);
     return {};
@@ -444,6 +488,7 @@ void on_holder_down(self_ptr self, const caf::down_msg& msg) {
   for (auto id : st.leases.held_by(holder)) {
     auto [outcome, entry] = st.leases.close(id);
     report_reclaimed(self, *entry, "holder ended");
+    tell_lease_end(self, *entry, "taken back: its holder ended");
     give_back(self, entry->slot);
   }
   check_drained(self);
@@ -479,6 +524,7 @@ void fail_leased(self_ptr self, uint64_t lease_id, const std::string& reason) {
   auto entry = st.leases.reclaim(lease_id, "its resource failed: " + reason);
   if (!entry)
     return;
+  tell_lease_end(self, *entry, "taken back: " + reason);
   ++st.counters.failed;
   publish(
     self, "lease_broken", slot_name(self, entry->slot), "", "",
@@ -535,21 +581,21 @@ bool taken_back(self_ptr self, uint64_t id) {
   return self->state.leases.reclaim_reason(id) != nullptr;
 }
 
-/// Answers an exec. A call that failed because its lease had been taken back
-/// meanwhile says so rather than how the stopped resource failed.
+/// Answers an exec. An exec whose lease was taken back meanwhile says so, even if
+/// the call worked: the holder has no resource any more.
 void deliver(self_ptr self, uint64_t lease_id, bool was_taken_back,
              caf::typed_response_promise<std::string>& promise,
              caf::expected<std::string>& outcome) {
-  if (outcome)
-    promise.deliver(std::move(*outcome));
-  else if (was_taken_back)
+  if (was_taken_back)
     promise.deliver(unusable_lease(self, lease_id));
+  else if (outcome)
+    promise.deliver(std::move(*outcome));
   else
     promise.deliver(outcome.error());
 }
 
-/// An exec on a leased resource: in_use for the call, idle again after it. The
-/// release after the call tells whether the call broke the resource.
+/// An exec on a leased resource (in_use for its lease). A failed call's error
+/// tells whether it broke the resource.
 caf::result<std::string> exec(self_ptr self, uint64_t lease_id, std::string request) {
   auto& st = self->state;
   auto entry = st.leases.find(lease_id);
@@ -561,38 +607,30 @@ caf::result<std::string> exec(self_ptr self, uint64_t lease_id, std::string requ
     return pool_error(self, errc::unavailable,
                       "an exec on lease " + std::to_string(lease_id) + " is in flight");
   s.exec_in_flight = true;
-  auto handle = s.handle;
   auto promise = self->make_response_promise<std::string>();
   // The resource bounds the call itself; this bound, twice as long, only covers a
   // resource stopped mid-call (its lease leaked or failed), which never answers.
   auto bound = 2 * caf::timespan{st.cfg.resource.operation_timeout};
-  auto after_call = [self, slot_id, lease_id, handle, promise,
-                     bound](caf::expected<std::string> outcome) mutable {
-    self->request(handle, bound, release_atom::value)
-      .then(
-        [=](lifecycle_state) mutable {
-          auto was_taken_back = taken_back(self, lease_id);
-          end_exec(self, slot_id, std::nullopt);
-          deliver(self, lease_id, was_taken_back, promise, outcome);
-        },
-        [=](caf::error&) mutable {
-          // The resource is not in use any more: the call left it failed.
-          auto was_taken_back = taken_back(self, lease_id);
-          end_exec(self, slot_id, outcome ? "it failed after an exec" : describe(outcome.error()));
-          deliver(self, lease_id, was_taken_back, promise, outcome);
-        });
-  };
-  self->request(handle, bound, acquire_atom::value)
+  self->request(s.handle, bound, exec_atom::value, std::move(request))
     .then(
-      [self, handle, bound, request = std::move(request), after_call](lifecycle_state) mutable {
-        self->request(handle, bound, exec_atom::value, std::move(request))
-          .then([after_call](std::string& response) mutable { after_call(std::move(response)); },
-                [after_call](caf::error& err) mutable { after_call(std::move(err)); });
+      [self, slot_id, lease_id, promise](std::string& response) mutable {
+        caf::expected<std::string> outcome{std::move(response)};
+        auto was_taken_back = taken_back(self, lease_id);
+        end_exec(self, slot_id, std::nullopt);
+        deliver(self, lease_id, was_taken_back, promise, outcome);
       },
       [self, slot_id, lease_id, promise](caf::error& err) mutable {
-        // The resource cannot take the call (it failed meanwhile): the lease goes.
-        end_exec(self, slot_id, describe(err));
-        promise.deliver(unusable_lease(self, lease_id));
+        // A call that timed out or broke the connection broke the resource, as
+        // did one that never came back (the resource is gone).
+        auto reason = driver_reason_of(err);
+        auto broke =
+          err.category() != error_category || is(err, errc::timeout) ||
+          (reason != 0 && drivers::breaks_connection(static_cast<drivers::driver_errc>(reason)));
+        auto why = describe(err);
+        caf::expected<std::string> outcome{std::move(err)};
+        auto was_taken_back = taken_back(self, lease_id);
+        end_exec(self, slot_id, broke ? std::optional<std::string>{why} : std::nullopt);
+        deliver(self, lease_id, was_taken_back, promise, outcome);
       });
   return promise;
 }

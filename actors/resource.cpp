@@ -91,6 +91,10 @@ struct resource_state {
   /// A maintain that came while a call (a health probe) ran: it starts when the
   /// call ends, and answers `pending_reply`.
   bool maintain_after_call = false;
+  /// In `in_use`: the lease a pool lent it on (0 when a holder acquired it
+  /// directly), who holds it, and since when.
+  lease_note lease;
+  std::chrono::steady_clock::time_point leased_at;
   /// Draws backoff jitter; small on purpose (a Mersenne twister is 2.5 KB per resource).
   std::minstd_rand rng;
   /// The behaviours of the hot path (available, in use), built on first use and
@@ -153,9 +157,12 @@ void publish(self_ptr self, std::string kind, std::string from, std::string to,
                    std::move(from), std::move(to), std::move(detail)});
 }
 
-/// Moves to `to`: records it, publishes it and switches behaviour. Internal
-/// transitions are valid by construction; the table check guards that claim.
-void transition(self_ptr self, lifecycle_state to, std::string reason) {
+/// Moves to `to`: records it, publishes it and switches behaviour. The event is a
+/// `transition` unless `kind` names another (a lease's), with `more` detail
+/// (JSON members, each led by a comma). Internal transitions are valid by
+/// construction; the table check guards that claim.
+void transition(self_ptr self, lifecycle_state to, std::string reason,
+                const char* kind = "transition", const std::string& more = {}) {
   auto& st = self->state;
   auto from = st.state;
   if (!is_valid_transition(from, to, st.recoverable)) {
@@ -166,13 +173,15 @@ void transition(self_ptr self, lifecycle_state to, std::string reason) {
   }
   st.history.push(transition_record{from, to, caf::make_timestamp(), reason});
   st.state = to;
+  if (from == lifecycle_state::in_use)
+    st.lease = {}; // in use no more, whether returned or failed
   // Written by hand: this runs on every transition, a JSON object would cost more
   // than the rest of the transition.
-  auto detail = R"({"reason":)" + nlohmann::json(reason).dump();
+  auto detail = R"({"reason":)" + nlohmann::json(reason).dump() + more;
   if (to == lifecycle_state::failed)
     detail += st.recoverable ? R"(,"recoverable":true)" : R"(,"recoverable":false)";
   detail += '}';
-  publish(self, "transition", to_string(from), to_string(to), std::move(detail));
+  publish(self, kind, to_string(from), to_string(to), std::move(detail));
   self->become(behavior_of(self, to));
 }
 
@@ -446,8 +455,10 @@ caf::result<std::string> run_exec(self_ptr self, const std::string& request) {
         return;
       }
       auto reason = driver_failure("exec", *t.error);
-      promise.deliver(resource_error(self, errc::driver_error, reason));
-      // Only the holder's resource fails; after release the health checks decide.
+      // The failure's class tells the pool whether the connection broke.
+      promise.deliver(make_error(errc::driver_error, "resource " + st.cfg.id + ": " + reason,
+                                 static_cast<uint8_t>(t.error->code)));
+      // Only the holder's resource fails; after the lease the pool decides.
       if (drivers::breaks_connection(*t.error) && st.state == lifecycle_state::in_use)
         fail(self, true, reason);
     },
@@ -550,7 +561,36 @@ void begin_cleanup(self_ptr self) {
 resource_status status_of(self_ptr self) {
   auto& st = self->state;
   return resource_status{st.cfg.id,      st.cfg.pool,         st.cfg.driver->name(), st.state,
-                         st.recoverable, st.call.has_value(), st.init_attempts,      st.last_error};
+                         st.recoverable, st.call.has_value(), st.init_attempts,      st.last_error,
+                         st.lease.lease, st.lease.holder};
+}
+
+// A pool's lease, told one-way. Its transitions are published as
+// lease_acquired and lease_released, with the holder, the wait and the hold time.
+
+std::string lease_detail(const lease_note& lease, const char* time_field, uint64_t us) {
+  return R"(,"lease":)" + std::to_string(lease.lease) + R"(,"holder":)" +
+         nlohmann::json(lease.holder).dump() + ",\"" + time_field + "\":" + std::to_string(us);
+}
+
+void lent(self_ptr self, lease_note note) {
+  auto& st = self->state;
+  auto reason = "leased to " + note.holder + " (lease " + std::to_string(note.lease) + ")";
+  auto more = lease_detail(note, "wait_us", note.wait_us);
+  st.lease = std::move(note);
+  st.leased_at = std::chrono::steady_clock::now();
+  transition(self, lifecycle_state::in_use, std::move(reason), "lease_acquired", more);
+}
+
+void lease_ended(self_ptr self, const lease_end& end) {
+  auto& st = self->state;
+  if (end.lease != st.lease.lease)
+    return; // not the lease it is in use on: one from before a failure, say
+  auto held = std::chrono::duration_cast<std::chrono::microseconds>(
+    std::chrono::steady_clock::now() - st.leased_at);
+  auto more = lease_detail(st.lease, "hold_us", static_cast<uint64_t>(held.count()));
+  transition(self, lifecycle_state::idle, end.reason + " (lease " + std::to_string(end.lease) + ")",
+             "lease_released", more);
 }
 
 /// Completes a state's handlers for the eight operations with the handlers that
@@ -587,6 +627,17 @@ auto refuse_exec(self_ptr self) {
   };
 }
 
+// A lease told one-way while the resource is not available (it failed or is
+// busy meanwhile) or not in use: nothing to do, the pool learns of the failure on
+// its own.
+auto ignore_lent() {
+  return [](acquire_atom, const lease_note&) {};
+}
+
+auto ignore_lease_end() {
+  return [](release_atom, const lease_end&) {};
+}
+
 auto refuse_ping(self_ptr self) {
   return [self](ping_atom) -> caf::result<ping_result> {
     return reject_call(self, "ping", "ready or idle");
@@ -599,7 +650,7 @@ resource_impl::behavior_type created(self_ptr self) {
     self, [self](initialize_atom) -> state_result { return begin_initialize(self); },
     refuse<acquire_atom>(self, s::in_use), refuse<release_atom>(self, s::idle),
     refuse<maintain_atom>(self, s::maintenance), refuse<drain_atom>(self, s::draining),
-    refuse_fail(self), refuse_exec(self), refuse_ping(self));
+    refuse_fail(self), refuse_exec(self), refuse_ping(self), ignore_lent(), ignore_lease_end());
 }
 
 /// ready and idle differ only in name: both can be handed out, maintained,
@@ -612,7 +663,8 @@ resource_impl::behavior_type available(self_ptr self) {
       transition(self, s::in_use, "acquired");
       return s::in_use;
     },
-    refuse<release_atom>(self, s::idle),
+    [self](acquire_atom, lease_note& note) { lent(self, std::move(note)); },
+    refuse<release_atom>(self, s::idle), ignore_lease_end(),
     [self](maintain_atom) -> state_result { return begin_maintenance(self); },
     [self](drain_atom) -> state_result { return begin_drain(self); }, refuse_fail(self),
     refuse_exec(self), [self](ping_atom) { return run_ping(self); });
@@ -626,13 +678,19 @@ resource_impl::behavior_type in_use(self_ptr self) {
       transition(self, s::idle, "released");
       return s::idle;
     },
+    ignore_lent(), [self](release_atom, const lease_end& end) { lease_ended(self, end); },
     refuse<maintain_atom>(self, s::maintenance), refuse<drain_atom>(self, s::draining),
     [self](fail_atom, const std::string& reason) -> state_result {
       fail(self, true, "reported by holder: " + reason);
       return s::failed;
     },
     [self](exec_atom, const std::string& request) { return run_exec(self, request); },
-    refuse_ping(self));
+    [self](ping_atom) -> caf::result<ping_result> {
+      auto& holder = self->state.lease.holder;
+      return resource_error(self, errc::leased,
+                            "ping is not valid in in_use: leased to " +
+                              (holder.empty() ? std::string{"its holder"} : holder));
+    });
 }
 
 resource_impl::behavior_type failed(self_ptr self) {
@@ -647,7 +705,7 @@ resource_impl::behavior_type failed(self_ptr self) {
     refuse<acquire_atom>(self, s::in_use), refuse<release_atom>(self, s::idle),
     refuse<maintain_atom>(self, s::maintenance),
     [self](drain_atom) -> state_result { return begin_drain(self); }, refuse_fail(self),
-    refuse_exec(self), refuse_ping(self));
+    refuse_exec(self), refuse_ping(self), ignore_lent(), ignore_lease_end());
 }
 
 /// initializing, maintenance, draining, cleanup and terminated: the state ends by
@@ -657,7 +715,8 @@ resource_impl::behavior_type busy_or_final(self_ptr self) {
   return with_common_handlers(
     self, refuse<initialize_atom>(self, s::initializing), refuse<acquire_atom>(self, s::in_use),
     refuse<release_atom>(self, s::idle), refuse<maintain_atom>(self, s::maintenance),
-    refuse<drain_atom>(self, s::draining), refuse_fail(self), refuse_exec(self), refuse_ping(self));
+    refuse<drain_atom>(self, s::draining), refuse_fail(self), refuse_exec(self), refuse_ping(self),
+    ignore_lent(), ignore_lease_end());
 }
 
 resource_impl::behavior_type behavior_of(self_ptr self, lifecycle_state state) {

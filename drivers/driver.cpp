@@ -28,8 +28,12 @@ std::string to_string(driver_errc code) {
   return "unknown(" + std::to_string(static_cast<int>(code)) + ")";
 }
 
+bool breaks_connection(driver_errc code) {
+  return code != driver_errc::rejected;
+}
+
 bool breaks_connection(const driver_error& err) {
-  return err.code != driver_errc::rejected;
+  return breaks_connection(err.code);
 }
 
 bool cheap_to_retry(driver_errc code) {

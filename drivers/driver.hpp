@@ -46,6 +46,7 @@ struct driver_error {
 };
 
 /// Whether a failure leaves the connection unusable (it must be replaced).
+bool breaks_connection(driver_errc code);
 bool breaks_connection(const driver_error& err);
 
 /// Whether a failed connect costs the server next to nothing (nothing listens,

@@ -28,6 +28,8 @@ std::string to_string(errc code) {
     return "conflict";
   case errc::store_error:
     return "store_error";
+  case errc::leased:
+    return "leased";
   }
   return "unknown(" + std::to_string(static_cast<int>(code)) + ")";
 }

@@ -34,6 +34,9 @@ enum class errc : uint8_t {
   conflict,
   /// The state store cannot be opened, read or written; context: path and cause.
   store_error,
+  /// The resource is in use by a lease holder: a health probe has nothing to
+  /// judge (context: the lease).
+  leased,
 };
 
 /// The category under which `errc` values are registered.

@@ -2,6 +2,7 @@
 // The typed interfaces of the event bus and of its subscribers.
 
 #include <cstdint>
+#include <vector>
 
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
@@ -18,6 +19,8 @@ using event_sink_actor = caf::typed_actor<caf::reacts_to<event_batch>>;
 using event_bus_actor = caf::typed_actor<
   /// Assigns the next seq and buffers the event for every matching subscriber.
   caf::reacts_to<publish_atom, event>,
+  /// The same for several events of one publisher, in order.
+  caf::reacts_to<publish_atom, std::vector<event>>,
   /// Registers a sink; replies the subscription id. The bus monitors the sink and
   /// forgets it when it dies.
   caf::replies_to<subscribe_atom, event_filter, event_sink_actor>::with<uint64_t>,

@@ -25,6 +25,13 @@ using resource_actor = caf::typed_actor<
   caf::replies_to<acquire_atom>::with<lifecycle_state>,
   /// in_use -> idle.
   caf::replies_to<release_atom>::with<lifecycle_state>,
+  /// ready | idle -> in_use: a pool lent it (told one-way; the pool does not
+  /// wait). Ignored in any other state: the pool learns of that by the lease's
+  /// first use.
+  caf::reacts_to<acquire_atom, lease_note>,
+  /// in_use -> idle: that lease ended (returned or taken back). Ignored for any
+  /// other lease, or in any other state.
+  caf::reacts_to<release_atom, lease_end>,
   /// ready | idle -> maintenance -> ready (driver reset). Replies `ready`, or
   /// `driver_error` / `timeout` with the resource failed (recoverable).
   caf::replies_to<maintain_atom>::with<lifecycle_state>,
@@ -38,7 +45,8 @@ using resource_actor = caf::typed_actor<
   /// response, `driver_error`, `timeout`, or `unavailable` if a call is in flight.
   /// A broken connection or a timed-out call moves the resource to failed(recoverable).
   caf::replies_to<exec_atom, std::string>::with<std::string>,
-  /// Connectivity probe while ready | idle; `unavailable` if a call is in flight.
+  /// Connectivity probe while ready | idle; `unavailable` if a call is in flight,
+  /// `leased` while in_use (a holder has it: nothing to judge).
   caf::replies_to<ping_atom>::with<ping_result>,
   /// Snapshot of the resource; valid in every state.
   caf::replies_to<status_atom>::with<resource_status>,

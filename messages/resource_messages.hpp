@@ -38,13 +38,42 @@ struct resource_status {
   /// Connect attempts of the current or last initialisation.
   uint32_t init_attempts = 0;
   std::string last_error;
+  /// In `in_use`: the lease and who holds it (empty otherwise).
+  uint64_t lease = 0;
+  std::string holder;
   bool operator==(const resource_status&) const = default;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, resource_status& x) {
   return f(caf::meta::type_name("custodian.resource_status"), x.id, x.pool, x.driver, x.state,
-           x.recoverable, x.operation_active, x.init_attempts, x.last_error);
+           x.recoverable, x.operation_active, x.init_attempts, x.last_error, x.lease, x.holder);
+}
+
+/// A pool lent the resource: it is in use by `holder` until the lease ends.
+struct lease_note {
+  uint64_t lease = 0;
+  std::string holder;
+  /// How long the holder waited for it.
+  uint64_t wait_us = 0;
+  bool operator==(const lease_note&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lease_note& x) {
+  return f(caf::meta::type_name("custodian.lease_note"), x.lease, x.holder, x.wait_us);
+}
+
+/// The lease on the resource ended: returned, or taken back (`reason` says why).
+struct lease_end {
+  uint64_t lease = 0;
+  std::string reason;
+  bool operator==(const lease_end&) const = default;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lease_end& x) {
+  return f(caf::meta::type_name("custodian.lease_end"), x.lease, x.reason);
 }
 
 /// Result of a connectivity probe.

@@ -37,6 +37,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<transition_record>>("custodian.transition_records");
   cfg.add_message_type<resource_status>("custodian.resource_status");
   cfg.add_message_type<ping_result>("custodian.ping_result");
+  cfg.add_message_type<lease_note>("custodian.lease_note");
+  cfg.add_message_type<lease_end>("custodian.lease_end");
   cfg.add_message_type<event>("custodian.event");
   cfg.add_message_type<std::vector<event>>("custodian.events");
   cfg.add_message_type<event_filter>("custodian.event_filter");

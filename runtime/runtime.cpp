@@ -5,7 +5,6 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -243,11 +242,8 @@ scoped_lease runtime::acquire(const std::string& name, std::chrono::milliseconds
     if (auto taken = take_from_shelf(known.actor, known.shelf))
       return std::move(*taken);
   auto& target = known.actor;
-  static thread_local const std::string thread_name = [] {
-    std::ostringstream out;
-    out << "thread " << std::this_thread::get_id();
-    return out.str();
-  }();
+  static thread_local const std::string thread_name =
+    thread_holder_name(std::this_thread::get_id());
   auto slot = std::make_shared<acquire_slot>();
   caf::anon_send(target, acquire_atom::value, caf::timespan{timeout},
                  std::make_shared<acquire_completion>(slot, thread_name));

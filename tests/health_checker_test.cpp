@@ -95,7 +95,10 @@ TEST_CASE_FIXTURE(checker_fixture, "statuses flip at their thresholds and are re
 
 TEST_CASE_FIXTURE(checker_fixture, "a leased resource is not probed and not counted against") {
   auto res = ready_resource("db-1");
-  REQUIRE(call<lifecycle_state>(res, acquire_atom::value).value == lifecycle_state::in_use);
+  // Leased as a pool leases it: told one-way.
+  caf::anon_send(res, acquire_atom::value, lease_note{7, "actor 42", 0});
+  run();
+  REQUIRE(call<resource_status>(res, status_atom::value).value->state == lifecycle_state::in_use);
   auto checker = make_checker();
   call<caf::ok_atom>(checker, watch_atom::value, std::string{"db-1"}, res);
   for (int i = 0; i < 3; ++i)
@@ -106,7 +109,8 @@ TEST_CASE_FIXTURE(checker_fixture, "a leased resource is not probed and not coun
   CHECK(sim->counters().pings == 0);
   CHECK(reports->empty());
   // Back in the pool, it is probed again.
-  call<lifecycle_state>(res, release_atom::value);
+  caf::anon_send(res, release_atom::value, lease_end{7, "returned"});
+  run();
   next_probe();
   CHECK(status_of(checker, "db-1").status == health_status::healthy);
 }
@@ -165,4 +169,28 @@ TEST_CASE_FIXTURE(checker_fixture,
   REQUIRE(reports->size() == 2);
   CHECK((*reports)[0].status == health_status::degraded);
   CHECK((*reports)[1].status == health_status::unhealthy);
+}
+
+TEST_CASE_FIXTURE(checker_fixture, "a resource stuck in a state that refuses probes is judged") {
+  auto res = ready_resource("db-1");
+  // Failed and never recovered: every ping is refused.
+  REQUIRE(call<lifecycle_state>(res, acquire_atom::value).value);
+  REQUIRE(call<lifecycle_state>(res, fail_atom::value, std::string{"broken"}).value ==
+          lifecycle_state::failed);
+  auto checker = make_checker();
+  call<caf::ok_atom>(checker, watch_atom::value, std::string{"db-1"}, res);
+  // A few refusals are no verdict (a call that ends soon, say)...
+  for (uint32_t i = 0; i < max_refused_probes; ++i)
+    next_probe();
+  CHECK(status_of(checker, "db-1").status == health_status::unknown);
+  CHECK(status_of(checker, "db-1").consecutive_failures == 0);
+  // ...each one after that is a failed probe.
+  next_probe();
+  CHECK(status_of(checker, "db-1").consecutive_failures == 1);
+  next_probe();
+  auto r = status_of(checker, "db-1");
+  CHECK(r.status == health_status::unhealthy);
+  CHECK(r.last_error.find("refused 5 probes in a row") != std::string::npos);
+  REQUIRE(reports->size() == 1);
+  CHECK(sim->counters().pings == 0);
 }

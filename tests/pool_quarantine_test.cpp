@@ -265,7 +265,8 @@ TEST_CASE_FIXTURE(pool_fixture,
                   "a failed resource busy with another call is probed again, not counted twice") {
   auto p = make_pool(with_quarantine(pool_cfg(1, 1), 2));
   auto h = acquire(p);
-  auto ping = ask(h.granted.handle, ping_atom::value); // a call in flight (it hangs)
+  // A call in flight (it hangs): an exec straight on the leased resource.
+  auto call_in_flight = ask(h.granted.handle, exec_atom::value, std::string{"{}"});
   run();
   CHECK(call<caf::ok_atom>(p, fail_atom::value, h.granted.id, std::string{"odd reply"}).value);
   // settle() above ran the hanging call: the probe found the resource busy and

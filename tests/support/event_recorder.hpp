@@ -52,7 +52,8 @@ inline std::size_t first_event(const std::vector<event>& events, const std::stri
   return static_cast<std::size_t>(i - events.begin());
 }
 
-/// Replays every resource's "transition" events, in seq order, through the state
+/// Replays every resource's transitions ("transition" events, and the lease
+/// events its pool's leases move it with), in seq order, through the state
 /// table: each starts where the previous one ended and is a valid transition; a
 /// resource restarted by its supervisor starts again from `created`.
 /// Returns each resource's last state.
@@ -70,7 +71,10 @@ inline std::map<std::string, lifecycle_state> replay_transitions(const std::vect
       resources.erase(ev.resource); // a fresh actor under the same name
       continue;
     }
-    if (ev.kind != "transition")
+    // A thread's take from the shelf is a lease event without a transition.
+    auto moves = ev.kind == "transition" ||
+                 ((ev.kind == "lease_acquired" || ev.kind == "lease_released") && !ev.from.empty());
+    if (!moves)
       continue;
     auto& t = resources[ev.resource];
     CHECK_MESSAGE(ev.from == to_string(t.state), ev.resource << ": " << ev.from << " -> " << ev.to
