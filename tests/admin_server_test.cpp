@@ -8,8 +8,8 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
-#include "runtime/admin_server.hpp"
-#include "runtime/loopback.hpp"
+#include "runtime/admin/admin_server.hpp"
+#include "runtime/config/loopback.hpp"
 #include "tests/support/admin_fixture.hpp"
 
 using namespace custodian;

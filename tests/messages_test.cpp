@@ -9,6 +9,7 @@
 
 #include "messages/errors.hpp"
 #include "messages/event.hpp"
+#include "messages/event_json.hpp"
 #include "messages/health_messages.hpp"
 #include "messages/pool_messages.hpp"
 #include "messages/registry_messages.hpp"
@@ -16,7 +17,6 @@
 #include "messages/root_actor.hpp"
 #include "messages/supervisor_messages.hpp"
 #include "messages/type_registry.hpp"
-#include "runtime/event_json.hpp"
 
 using namespace custodian;
 

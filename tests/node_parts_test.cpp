@@ -8,8 +8,8 @@
 #include <doctest/doctest.h>
 
 #include "drivers/driver.hpp"
-#include "runtime/event_log.hpp"
-#include "runtime/prometheus_text.hpp"
+#include "runtime/node/event_log.hpp"
+#include "runtime/node/prometheus_text.hpp"
 
 using namespace custodian;
 

@@ -1,4 +1,4 @@
-#include "runtime/admin_server.hpp"
+#include "runtime/admin/admin_server.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -21,8 +21,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/dashboard_files.hpp"
-#include "runtime/loopback.hpp"
+#include "runtime/admin/dashboard_files.hpp"
+#include "runtime/config/loopback.hpp"
 
 namespace custodian {
 

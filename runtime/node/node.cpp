@@ -1,4 +1,4 @@
-#include "runtime/node.hpp"
+#include "runtime/node/node.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -15,13 +15,13 @@
 #include "actors/state_store.hpp"
 #include "drivers/secrets.hpp"
 #include "messages/errors.hpp"
+#include "messages/event_json.hpp"
 #include "messages/state_store_actor.hpp"
 #include "runtime/blocking_ask.hpp"
-#include "runtime/event_json.hpp"
-#include "runtime/event_log.hpp"
-#include "runtime/node_views.hpp"
-#include "runtime/pool_from_json.hpp"
-#include "runtime/prometheus_text.hpp"
+#include "runtime/config/pool_from_json.hpp"
+#include "runtime/node/event_log.hpp"
+#include "runtime/node/node_views.hpp"
+#include "runtime/node/prometheus_text.hpp"
 #include "runtime/runtime.hpp"
 
 namespace custodian {

@@ -25,8 +25,8 @@
 #include <spdlog/spdlog.h>
 
 #include "drivers/driver_catalog.hpp"
-#include "runtime/admin_server.hpp"
-#include "runtime/node.hpp"
+#include "runtime/admin/admin_server.hpp"
+#include "runtime/node/node.hpp"
 
 namespace {
 
