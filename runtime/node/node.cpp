@@ -34,40 +34,16 @@ using nlohmann::json;
 constexpr auto ask_timeout = std::chrono::seconds{10};
 constexpr const char* version_text = CUSTODIAN_VERSION;
 
-int http_status(errc code) {
-  switch (code) {
-  case errc::not_found:
-    return 404;
-  case errc::bad_config:
-  case errc::bad_request:
-    return 400;
-  case errc::invalid_transition:
-  case errc::conflict:
-    return 409;
-  case errc::driver_error:
-    return 502;
-  case errc::timeout:
-    return 504;
-  case errc::unavailable:
-  case errc::dependency_unavailable:
-  case errc::store_error:
-    return 503;
-  }
-  return 500;
-}
-
 api_error to_api_error(const caf::error& err) {
-  if (err.category() == error_category) {
-    auto code = static_cast<errc>(err.code());
-    return api_error(http_status(code), to_string(code), message_of(err));
-  }
+  if (err.category() == error_category)
+    return api_error(static_cast<errc>(err.code()), message_of(err));
   if (err == caf::sec::request_timeout)
-    return api_error(504, "timeout", "the node did not answer in time");
-  return api_error(500, "internal", describe(err));
+    return api_error(errc::timeout, "the node did not answer in time");
+  return api_error::internal(describe(err));
 }
 
 api_error to_api_error(const lease_error& e) {
-  return api_error(http_status(e.code()), to_string(e.code()), e.what());
+  return api_error(e.code(), e.what());
 }
 
 api_error bad_config(std::vector<config_problem> problems) {
@@ -78,7 +54,7 @@ api_error bad_config(std::vector<config_problem> problems) {
   auto message = listed.size() == 1 ? to_string(problems.front())
                                     : std::to_string(listed.size()) +
                                         " problems, the first: " + to_string(problems.front());
-  return api_error(400, "bad_config", message, first.path, std::move(listed));
+  return api_error(errc::bad_config, message, first.path, std::move(listed));
 }
 
 /// Asks an actor and waits (bounded) for its answer; errors become api_error.
@@ -194,7 +170,7 @@ struct node::impl {
 
   void refuse_while_stopping() const {
     if (stopping)
-      throw api_error(503, "unavailable", "the node is shutting down");
+      throw api_error(errc::unavailable, "the node is shutting down");
   }
 
   // --- store ----------------------------------------------------------------------
@@ -312,7 +288,7 @@ struct node::impl {
       if (c)
         graph.add(name, dependencies_of(*c));
     if (auto wrong = graph.validate())
-      throw api_error(400, "bad_config", *wrong, "depends_on");
+      throw api_error(errc::bad_config, *wrong, "depends_on");
   }
 
   pool_actor handle(const std::string& name) {
@@ -326,7 +302,7 @@ struct node::impl {
   pool_record& existing(const std::string& name) {
     auto i = pools.find(name);
     if (i == pools.end())
-      throw api_error(404, "not_found", "no pool named " + name, "name");
+      throw api_error(errc::not_found, "no pool named " + name, "name");
     return i->second;
   }
 
@@ -343,7 +319,7 @@ struct node::impl {
     for (auto& s : standings())
       if (s.name == name)
         return s;
-    throw api_error(404, "not_found", "no pool named " + name, "name");
+    throw api_error(errc::not_found, "no pool named " + name, "name");
   }
 
   json detail(const std::string& name) {
@@ -596,7 +572,7 @@ nlohmann::json node::create_pool(const nlohmann::json& config, const requester& 
   auto name = canonical.at("name").get<std::string>();
   std::lock_guard<std::mutex> guard{d.mtx};
   if (d.pools.count(name) > 0)
-    throw api_error(409, "conflict", "a pool named " + name + " exists", "name");
+    throw api_error(errc::conflict, "a pool named " + name + " exists", "name");
   d.check_graph({{name, canonical}});
   auto version = d.store_version(name, canonical, "api", who);
   d.add({d.record_of(canonical, "api", version)});
@@ -609,12 +585,12 @@ nlohmann::json node::update_pool(const std::string& name, const nlohmann::json& 
   auto& d = *impl_;
   d.refuse_while_stopping();
   if (!patch.is_object())
-    throw api_error(400, "bad_request", "a merge patch must be a JSON object");
+    throw api_error(errc::bad_request, "a merge patch must be a JSON object");
   std::lock_guard<std::mutex> guard{d.mtx};
   auto merged = d.existing(name).config;
   merged.merge_patch(patch);
   if (merged.value("name", json{}) != json(name))
-    throw api_error(400, "bad_request", "a pool's name cannot change (it is " + name + ")", "name");
+    throw api_error(errc::bad_request, "a pool's name cannot change (it is " + name + ")", "name");
   auto canonical = d.validated(merged);
   d.check_graph({{name, canonical}});
   auto out = d.apply(name, canonical, "api", who);
@@ -651,8 +627,8 @@ nlohmann::json node::pool_action(const std::string& name, const std::string& act
         return current;
       const auto& v = body.at(key);
       if (!v.is_number_unsigned() || v.get<uint64_t>() > 1'000'000)
-        throw api_error(400, "bad_request",
-                        std::string{key} + " must be an integer in [0, 1000000]", key);
+        throw api_error(errc::bad_request, std::string{key} + " must be an integer in [0, 1000000]",
+                        key);
       return v.get<uint32_t>();
     };
     auto min_idle = size("min_idle", r.cfg.min_idle);
@@ -667,7 +643,7 @@ nlohmann::json node::pool_action(const std::string& name, const std::string& act
     r.config = canonical;
     r.version = d.store_version(name, canonical, "api", who);
   } else {
-    throw api_error(404, "not_found", "no pool action " + action, "action");
+    throw api_error(errc::not_found, "no pool action " + action, "action");
   }
   d.audit(who, action, name, body.is_object() ? body : json::object());
   return d.summary(name, d.standing_of(name));
@@ -678,12 +654,12 @@ nlohmann::json node::exec(const std::string& pool, const nlohmann::json& body,
   auto& d = *impl_;
   d.refuse_while_stopping();
   if (!body.is_object() || !body.contains("request"))
-    throw api_error(400, "bad_request", "the body needs a \"request\" for the driver", "request");
+    throw api_error(errc::bad_request, "the body needs a \"request\" for the driver", "request");
   auto timeout = 5'000ms;
   if (body.contains("timeout_ms")) {
     if (!body.at("timeout_ms").is_number_unsigned() ||
         body.at("timeout_ms").get<uint64_t>() > 600'000)
-      throw api_error(400, "bad_request", "timeout_ms must be an integer in [0, 600000]",
+      throw api_error(errc::bad_request, "timeout_ms must be an integer in [0, 600000]",
                       "timeout_ms");
     timeout = std::chrono::milliseconds{body.at("timeout_ms").get<uint64_t>()};
   }
@@ -727,13 +703,13 @@ nlohmann::json node::resource_action(const std::string& id, const std::string& a
     names.push_back(name);
   auto pool = pool_of_resource(names, id);
   if (!pool)
-    throw api_error(404, "not_found", "no resource " + id, "id");
+    throw api_error(errc::not_found, "no resource " + id, "id");
   auto h = d.handle(*pool);
   if (action == "quarantine") {
     auto reason = std::string{"quarantined by an operator"};
     if (body.is_object() && body.contains("reason")) {
       if (!body.at("reason").is_string())
-        throw api_error(400, "bad_request", "reason must be a string", "reason");
+        throw api_error(errc::bad_request, "reason must be a string", "reason");
       reason = body.at("reason").get<std::string>();
     }
     ask<caf::ok_atom>(d.sys(), h, ask_timeout, quarantine_atom::value, id, reason);
@@ -750,7 +726,7 @@ nlohmann::json node::resource_action(const std::string& id, const std::string& a
   } else if (action == "maintain") {
     ask<caf::ok_atom>(d.sys(), h, ask_timeout, maintain_atom::value, id);
   } else {
-    throw api_error(404, "not_found", "no resource action " + action, "action");
+    throw api_error(errc::not_found, "no resource action " + action, "action");
   }
   d.audit(who, action, id, body.is_object() ? body : json::object());
   return json{{"resource", id}, {"pool", *pool}, {"action", action}, {"ok", true}};
@@ -848,7 +824,7 @@ nlohmann::json node::restore(const nlohmann::json& backup, const requester& who)
   auto& d = *impl_;
   d.refuse_while_stopping();
   if (!backup.is_object())
-    throw api_error(400, "bad_request", "a backup is a JSON object");
+    throw api_error(errc::bad_request, "a backup is a JSON object");
   // Redacted secrets cannot come back: a config holding "<redacted>" is refused
   // by the store's validation of the document or ends up invalid below.
   std::lock_guard<std::mutex> guard{d.mtx};
