@@ -1,25 +1,21 @@
 #include "runtime/node/node.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
-#include "actors/dependency_graph.hpp"
 #include "actors/state_store.hpp"
 #include "drivers/secrets.hpp"
 #include "messages/errors.hpp"
 #include "messages/event_json.hpp"
 #include "messages/state_store_actor.hpp"
-#include "runtime/blocking_ask.hpp"
-#include "runtime/config/pool_from_json.hpp"
 #include "runtime/node/event_log.hpp"
+#include "runtime/node/node_impl.hpp"
 #include "runtime/node/node_views.hpp"
 #include "runtime/node/prometheus_text.hpp"
 #include "runtime/runtime.hpp"
@@ -31,8 +27,36 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-constexpr auto ask_timeout = std::chrono::seconds{10};
 constexpr const char* version_text = CUSTODIAN_VERSION;
+
+/// The pool a resource id belongs to: ids are "<pool>-<n>", and pool names may
+/// hold '-', so the longest pool name that fits wins.
+std::optional<std::string> pool_of_resource(const running_pools& pools, const std::string& id) {
+  std::optional<std::string> best;
+  for (const auto& [name, pool] : pools) {
+    if (id.size() <= name.size() + 1 || id.compare(0, name.size(), name) != 0 ||
+        id[name.size()] != '-')
+      continue;
+    auto rest = id.substr(name.size() + 1);
+    if (!std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
+    if (!best || name.size() > best->size())
+      best = name;
+  }
+  return best;
+}
+
+class log_feed final : public event_feed {
+public:
+  log_feed(event_log& log, uint64_t id) : log_(log), id_(id) {}
+  ~log_feed() override { log_.unlisten(id_); }
+
+private:
+  event_log& log_;
+  uint64_t id_;
+};
+
+} // namespace
 
 api_error to_api_error(const caf::error& err) {
   if (err.category() == error_category)
@@ -57,416 +81,220 @@ api_error bad_config(std::vector<config_problem> problems) {
   return api_error(errc::bad_config, message, first.path, std::move(listed));
 }
 
-/// Asks an actor and waits (bounded) for its answer; errors become api_error.
-template <class T, class Handle, class... Ts>
-T ask(caf::actor_system& sys, const Handle& whom, caf::timespan within, Ts&&... xs) {
-  auto answer = blocking_ask<T>(sys, whom, within, std::forward<Ts>(xs)...);
-  if (!answer)
-    throw to_api_error(answer.error());
-  return std::move(*answer);
+api_error no_pool(const std::string& name) {
+  return api_error(errc::not_found, "no pool named " + name, "name");
 }
-
-caf::timespan bounded(std::chrono::milliseconds ms) {
-  return caf::timespan{ms};
-}
-
-/// Top-level keys whose values differ between two canonical configs.
-std::vector<std::string> changed_keys(const json& before, const json& after) {
-  std::vector<std::string> keys;
-  for (const auto& [key, value] : after.items())
-    if (!before.contains(key) || before.at(key) != value)
-      keys.push_back(key);
-  for (const auto& [key, value] : before.items())
-    if (!after.contains(key))
-      keys.push_back(key);
-  return keys;
-}
-
-bool needs_new_driver(const std::vector<std::string>& changed) {
-  return std::any_of(changed.begin(), changed.end(),
-                     [](const std::string& k) { return k == "driver" || k == "driver_config"; });
-}
-
-std::vector<dependency> dependencies_of(const json& canonical) {
-  std::vector<dependency> deps;
-  for (const auto& d : canonical.value("depends_on", json::array()))
-    deps.push_back(dependency{d.at("pool").get<std::string>(), d.value("kind", "hard") == "soft"
-                                                                 ? dependency_kind::soft
-                                                                 : dependency_kind::hard});
-  return deps;
-}
-
-/// The pool a resource id belongs to: ids are "<pool>-<n>", and pool names may
-/// hold '-', so the longest pool name that fits wins.
-std::optional<std::string> pool_of_resource(const std::vector<std::string>& pools,
-                                            const std::string& id) {
-  std::optional<std::string> best;
-  for (const auto& name : pools) {
-    if (id.size() <= name.size() + 1 || id.compare(0, name.size(), name) != 0 ||
-        id[name.size()] != '-')
-      continue;
-    auto rest = id.substr(name.size() + 1);
-    if (!std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; }))
-      continue;
-    if (!best || name.size() > best->size())
-      best = name;
-  }
-  return best;
-}
-
-} // namespace
 
 config_rejected::config_rejected(std::vector<config_problem> problems)
     : std::runtime_error(problems.empty() ? "config rejected" : to_string(problems.front())),
       problems_(std::move(problems)) {}
 
-// --- the node's state -------------------------------------------------------------
+// --- store ------------------------------------------------------------------------
 
-/// One pool of the node: its canonical config, what it was built into (its driver
-/// is kept across hot updates), its latest stored version and where it came from.
-struct pool_record {
-  json config;
-  pool_config cfg;
-  uint32_t version = 0;
-  /// "file" pools follow the config file on reload; "api" pools stay until deleted.
-  std::string origin;
-};
+uint32_t node::impl::store_version(const std::string& pool, const json& config,
+                                   const std::string& source, const requester& who) {
+  config_version v;
+  v.pool = pool;
+  v.ts = caf::make_timestamp();
+  v.source = source;
+  v.requester = who;
+  v.config = config.dump();
+  return ask<uint32_t>(sys(), store, ask_timeout, caf::put_atom::value, std::move(v));
+}
 
-class log_feed final : public event_feed {
-public:
-  log_feed(event_log& log, uint64_t id) : log_(log), id_(id) {}
-  ~log_feed() override { log_.unlisten(id_); }
+void node::impl::audit(const requester& who, const std::string& action, const std::string& target,
+                       json detail) {
+  audit_record r;
+  r.ts = caf::make_timestamp();
+  r.requester = who;
+  r.action = action;
+  r.target = target;
+  r.detail = drivers::redact_secrets(std::move(detail)).dump();
+  ask<uint64_t>(sys(), store, ask_timeout, caf::put_atom::value, std::move(r));
+}
 
-private:
-  event_log& log_;
-  uint64_t id_;
-};
+// --- events -----------------------------------------------------------------------
 
-struct node::impl {
-  node_options opts;
-  drivers::driver_catalog drivers;
-  node_config cfg;
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  std::unique_ptr<runtime> rt;
-  state_store_actor store;
-  event_log events;
-  /// Serialises the changes of pools (API, reload, restore) and guards `pools`.
-  std::mutex mtx;
-  std::map<std::string, pool_record> pools;
-  std::vector<json> drift;
-  /// Quarantines by hand from before a restart, applied when their pool is active,
-  /// and the pools' handles for that. Its own lock, held briefly: the event
-  /// handler runs on a scheduler thread and must never wait for `mtx`.
-  std::mutex pending_mtx;
-  std::map<std::string, std::vector<quarantine_record>> pending_quarantine;
-  std::map<std::string, pool_actor> pending_handles;
-  /// Pools with pending quarantines that became active before add() kept their
-  /// handle (the event can outrun add_pools' answer).
-  std::set<std::string> active_early;
-  std::atomic<bool> stopping{false};
-  std::optional<node_shutdown> stopped;
-
-  caf::actor_system& sys() { return rt->system(); }
-
-  void refuse_while_stopping() const {
-    if (stopping)
-      throw api_error(errc::unavailable, "the node is shutting down");
-  }
-
-  // --- store ----------------------------------------------------------------------
-
-  uint32_t store_version(const std::string& pool, const json& config, const std::string& source,
-                         const requester& who) {
-    config_version v;
-    v.pool = pool;
-    v.ts = caf::make_timestamp();
-    v.source = source;
-    v.requester = who;
-    v.config = config.dump();
-    return ask<uint32_t>(sys(), store, ask_timeout, caf::put_atom::value, std::move(v));
-  }
-
-  void audit(const requester& who, const std::string& action, const std::string& target,
-             json detail = json::object()) {
-    audit_record r;
-    r.ts = caf::make_timestamp();
-    r.requester = who;
-    r.action = action;
-    r.target = target;
-    r.detail = drivers::redact_secrets(std::move(detail)).dump();
-    ask<uint64_t>(sys(), store, ask_timeout, caf::put_atom::value, std::move(r));
-  }
-
-  // --- events ---------------------------------------------------------------------
-
-  /// Every event goes into the log; state changes go to the store in one
-  /// transaction per batch; a pool that became active gets its quarantines back.
-  void on_events(const event_batch& batch) {
-    state_updates updates;
-    for (const auto& ev : batch.events) {
-      log_event(ev);
-      events.append(ev.seq, to_json_line(ev));
-      if (ev.kind == "pool_transition") {
-        updates.pools.push_back(pool_state_record{ev.pool, ev.to, "", ev.ts});
-        if (ev.to == "active")
-          apply_pending_quarantine(ev.pool);
-      } else if (ev.kind == "pool_health") {
-        updates.pools.push_back(pool_state_record{ev.pool, "", ev.to, ev.ts});
-      } else if (ev.kind == "transition" && !ev.resource.empty()) {
-        updates.resources.push_back(
-          resource_state_record{ev.resource, ev.pool, ev.to, "", ev.ts, ev.to == "terminated"});
-      } else if (ev.kind == "health" && !ev.resource.empty()) {
-        updates.resources.push_back(
-          resource_state_record{ev.resource, ev.pool, "", ev.to, ev.ts, false});
-      }
+/// Every event goes into the log; state changes go to the store in one
+/// transaction per batch; a pool that became active gets its quarantines back.
+void node::impl::on_events(const event_batch& batch) {
+  state_updates updates;
+  for (const auto& ev : batch.events) {
+    log_event(ev);
+    events.append(ev.seq, to_json_line(ev));
+    if (ev.kind == "pool_transition") {
+      updates.pools.push_back(pool_state_record{ev.pool, ev.to, "", ev.ts});
+      if (ev.to == "active")
+        apply_pending_quarantine(ev.pool);
+    } else if (ev.kind == "pool_health") {
+      updates.pools.push_back(pool_state_record{ev.pool, "", ev.to, ev.ts});
+    } else if (ev.kind == "transition" && !ev.resource.empty()) {
+      updates.resources.push_back(
+        resource_state_record{ev.resource, ev.pool, ev.to, "", ev.ts, ev.to == "terminated"});
+    } else if (ev.kind == "health" && !ev.resource.empty()) {
+      updates.resources.push_back(
+        resource_state_record{ev.resource, ev.pool, "", ev.to, ev.ts, false});
     }
-    if (!updates.pools.empty() || !updates.resources.empty())
-      caf::anon_send(store, caf::put_atom::value, std::move(updates));
   }
+  if (!updates.pools.empty() || !updates.resources.empty())
+    caf::anon_send(store, caf::put_atom::value, std::move(updates));
+}
 
-  /// What the node did, in its log: resource transitions at debug, the rest
-  /// (pool states, health, quarantine, drift) at info. Events carry no secrets.
-  static void log_event(const event& ev) {
-    auto level = ev.kind == "transition" ? spdlog::level::debug : spdlog::level::info;
-    if (!spdlog::should_log(level))
-      return;
-    auto subject = ev.resource.empty() ? ev.pool : ev.resource;
-    auto change =
-      ev.to.empty() ? std::string{} : " " + (ev.from.empty() ? "" : ev.from + " -> ") + ev.to;
-    auto detail = ev.detail == "{}" ? std::string{} : " " + ev.detail;
-    spdlog::log(level, "{} {}{}{}", ev.kind, subject, change, detail);
+/// What the node did, in its log: resource transitions at debug, the rest
+/// (pool states, health, quarantine, drift) at info. Events carry no secrets.
+void node::impl::log_event(const event& ev) {
+  auto level = ev.kind == "transition" ? spdlog::level::debug : spdlog::level::info;
+  if (!spdlog::should_log(level))
+    return;
+  auto subject = ev.resource.empty() ? ev.pool : ev.resource;
+  auto change =
+    ev.to.empty() ? std::string{} : " " + (ev.from.empty() ? "" : ev.from + " -> ") + ev.to;
+  auto detail = ev.detail == "{}" ? std::string{} : " " + ev.detail;
+  spdlog::log(level, "{} {}{}{}", ev.kind, subject, change, detail);
+}
+
+void node::impl::apply_pending_quarantine(const std::string& pool) {
+  std::lock_guard<std::mutex> guard{pending_mtx};
+  if (pending_handles.count(pool) == 0) {
+    // Active before add() kept its handle: add() applies them.
+    if (pending_quarantine.count(pool) > 0)
+      active_early.insert(pool);
+    return;
   }
+  send_pending_quarantine(pool);
+}
 
-  void apply_pending_quarantine(const std::string& pool) {
-    std::lock_guard<std::mutex> guard{pending_mtx};
-    if (pending_handles.count(pool) == 0) {
-      // Active before add() kept its handle: add() applies them.
-      if (pending_quarantine.count(pool) > 0)
-        active_early.insert(pool);
-      return;
-    }
-    send_pending_quarantine(pool);
-  }
+/// With pending_mtx held.
+void node::impl::send_pending_quarantine(const std::string& pool) {
+  auto i = pending_quarantine.find(pool);
+  auto h = pending_handles.find(pool);
+  if (i == pending_quarantine.end() || h == pending_handles.end())
+    return;
+  for (const auto& r : i->second)
+    caf::anon_send(h->second, quarantine_atom::value, r.resource, r.reason);
+  pending_quarantine.erase(i);
+  active_early.erase(pool);
+}
 
-  /// With pending_mtx held.
-  void send_pending_quarantine(const std::string& pool) {
-    auto i = pending_quarantine.find(pool);
-    auto h = pending_handles.find(pool);
-    if (i == pending_quarantine.end() || h == pending_handles.end())
-      return;
-    for (const auto& r : i->second)
-      caf::anon_send(h->second, quarantine_atom::value, r.resource, r.reason);
-    pending_quarantine.erase(i);
-    active_early.erase(pool);
-  }
-
-  void publish_drift(const std::string& pool, const std::string& message) {
+void node::impl::publish_drift(const std::string& pool, const std::string& message) {
+  {
+    std::lock_guard<std::mutex> guard{data_mtx};
     drift.push_back(json{{"pool", pool}, {"message", message}});
-    spdlog::warn("config drift: pool {}: {}", pool, message);
-    event ev;
-    ev.ts = caf::make_timestamp();
-    ev.kind = "config_drift";
-    ev.pool = pool;
-    ev.detail = json{{"message", message}}.dump();
-    caf::anon_send(rt->events(), publish_atom::value, std::move(ev));
   }
+  spdlog::warn("config drift: pool {}: {}", pool, message);
+  event ev;
+  ev.ts = caf::make_timestamp();
+  ev.kind = "config_drift";
+  ev.pool = pool;
+  ev.detail = json{{"message", message}}.dump();
+  caf::anon_send(rt->events(), publish_atom::value, std::move(ev));
+}
 
-  // --- pools ----------------------------------------------------------------------
+// --- reads ------------------------------------------------------------------------
 
-  pool_record record_of(const json& canonical, std::string origin, uint32_t version) {
-    return pool_record{canonical, make_pool_config(canonical, drivers), version, std::move(origin)};
+running_pools node::impl::running() const {
+  std::lock_guard<std::mutex> guard{data_mtx};
+  running_pools out;
+  for (const auto& [name, r] : pools)
+    out.emplace(name, running_pool{r.config, r.origin});
+  return out;
+}
+
+bool node::impl::known(const std::string& name) const {
+  std::lock_guard<std::mutex> guard{data_mtx};
+  return pools.count(name) > 0;
+}
+
+pool_actor node::impl::handle(const std::string& name) {
+  try {
+    return rt->pool(name);
+  } catch (const lease_error& e) {
+    throw to_api_error(e);
   }
+}
 
-  /// Checks that the pools, once `changes` are applied (null: removed), still form
-  /// a valid dependency graph.
-  void check_graph(const std::map<std::string, std::optional<json>>& changes) {
-    dependency_graph graph;
-    for (const auto& [name, r] : pools)
-      if (changes.count(name) == 0)
-        graph.add(name, dependencies_of(r.config));
-    for (const auto& [name, c] : changes)
-      if (c)
-        graph.add(name, dependencies_of(*c));
-    if (auto wrong = graph.validate())
-      throw api_error(errc::bad_config, *wrong, "depends_on");
-  }
+json node::impl::summary(const std::string& name, const pool_summary& standing,
+                         const json& config) {
+  auto stats = ask<pool_stats>(sys(), handle(name), ask_timeout, stats_atom::value);
+  return pool_summary_json(standing, stats, config);
+}
 
-  pool_actor handle(const std::string& name) {
-    try {
-      return rt->pool(name);
-    } catch (const lease_error& e) {
-      throw to_api_error(e);
-    }
-  }
+std::vector<pool_summary> node::impl::standings() {
+  return ask<std::vector<pool_summary>>(sys(), rt->registry(), ask_timeout, status_atom::value);
+}
 
-  pool_record& existing(const std::string& name) {
+pool_summary node::impl::standing_of(const std::string& name) {
+  for (auto& s : standings())
+    if (s.name == name)
+      return s;
+  throw no_pool(name);
+}
+
+json node::impl::detail(const std::string& name) {
+  json config;
+  uint32_t version = 0;
+  std::vector<std::string> dependants;
+  std::optional<json> drifted;
+  {
+    std::lock_guard<std::mutex> guard{data_mtx};
     auto i = pools.find(name);
     if (i == pools.end())
-      throw api_error(errc::not_found, "no pool named " + name, "name");
-    return i->second;
+      throw no_pool(name);
+    config = i->second.config;
+    version = i->second.version;
+    for (const auto& [other, o] : pools)
+      for (const auto& d : dependencies_of(o.config))
+        if (d.pool == name)
+          dependants.push_back(other);
+    for (const auto& d : drift)
+      if (d.at("pool") == name)
+        drifted = d.at("message");
   }
-
-  json summary(const std::string& name, const pool_summary& standing) {
-    auto stats = ask<pool_stats>(sys(), handle(name), ask_timeout, stats_atom::value);
-    return pool_summary_json(standing, stats, pools.at(name).config);
-  }
-
-  std::vector<pool_summary> standings() {
-    return ask<std::vector<pool_summary>>(sys(), rt->registry(), ask_timeout, status_atom::value);
-  }
-
-  pool_summary standing_of(const std::string& name) {
-    for (auto& s : standings())
-      if (s.name == name)
-        return s;
-    throw api_error(errc::not_found, "no pool named " + name, "name");
-  }
-
-  json detail(const std::string& name) {
-    auto& r = existing(name);
+  auto out = while_there(name, [&] {
     auto h = handle(name);
     auto stats = ask<pool_stats>(sys(), h, ask_timeout, stats_atom::value);
     auto resources =
       ask<std::vector<resource_summary>>(sys(), h, ask_timeout, resources_atom::value);
     auto quarantine =
       ask<std::vector<quarantine_entry>>(sys(), h, ask_timeout, quarantine_atom::value);
-    std::vector<std::string> dependants;
-    for (const auto& [other, o] : pools)
-      for (const auto& d : dependencies_of(o.config))
-        if (d.pool == name)
-          dependants.push_back(other);
-    auto out = pool_detail_json(standing_of(name), stats, resources, quarantine,
-                                drivers::redact_secrets(r.config), r.version, dependants);
-    for (const auto& d : drift)
-      if (d.at("pool") == name)
-        out["drift"] = d.at("message");
-    return out;
-  }
+    return pool_detail_json(standing_of(name), stats, resources, quarantine,
+                            drivers::redact_secrets(config), version, dependants);
+  });
+  if (!out)
+    throw no_pool(name);
+  if (drifted)
+    (*out)["drift"] = *drifted;
+  return *out;
+}
 
-  /// Adds pools (validated and canonical) to the runtime as one batch.
-  void add(std::vector<pool_record> records) {
-    std::vector<pool_config> cfgs;
-    for (const auto& r : records)
-      cfgs.push_back(r.cfg);
-    std::vector<pool_actor> handles;
-    try {
-      handles = rt->add_pools(std::move(cfgs));
-    } catch (const lease_error& e) {
-      throw to_api_error(e);
-    }
-    {
-      std::lock_guard<std::mutex> guard{pending_mtx};
-      for (std::size_t i = 0; i < records.size(); ++i) {
-        const auto& name = records[i].cfg.name;
-        if (pending_quarantine.count(name) == 0)
-          continue;
-        pending_handles.emplace(name, handles[i]);
-        if (active_early.count(name) > 0)
-          send_pending_quarantine(name);
-      }
-    }
-    for (auto& r : records) {
-      auto name = r.cfg.name;
-      pools.insert_or_assign(name, std::move(r));
-    }
-  }
+// --- start ------------------------------------------------------------------------
 
-  /// Applies a new canonical config to a running pool; replies what was applied.
-  json apply(const std::string& name, const json& canonical, const std::string& source,
-             const requester& who) {
-    auto& r = existing(name);
-    auto changed = changed_keys(r.config, canonical);
-    if (changed.empty())
-      return json{{"version", r.version}, {"applied", "unchanged"}, {"changed", json::array()}};
-    auto cfg = make_pool_config(canonical, drivers);
-    auto rolling = needs_new_driver(changed);
-    if (!rolling)
-      cfg.driver = r.cfg.driver; // the same resources stay
-    ask<caf::ok_atom>(sys(), rt->registry(), ask_timeout, configure_atom::value,
-                      std::make_shared<const pool_config>(cfg));
-    r.cfg = std::move(cfg);
-    r.config = canonical;
-    r.version = store_version(name, canonical, source, who);
-    return json{
-      {"version", r.version}, {"applied", rolling ? "rolling" : "hot"}, {"changed", changed}};
+void node::impl::start() {
+  std::vector<stored_pool> stored;
+  for (auto& v : ask<std::vector<config_version>>(sys(), store, ask_timeout, caf::get_atom::value,
+                                                  config_atom::value))
+    stored.push_back(stored_pool{v.pool, v.version, std::move(v.config)});
+  auto plan = plan_start(cfg.pools, stored, opts.prefer_stored, drivers);
+  for (const auto& d : plan.drift)
+    publish_drift(d.pool, d.message);
+  std::vector<pool_record> records;
+  for (auto& p : plan.pools) {
+    auto name = p.config.at("name").get<std::string>();
+    auto version = p.origin == pool_origin::file
+                     ? store_version(name, p.config, "file", "custodiand")
+                     : p.version;
+    records.push_back(record_of(p.config, p.origin, version));
   }
-
-  json remove(const std::string& name, bool force, const requester& who) {
-    auto& r = existing(name);
-    auto within = r.cfg.drain_timeout + 2'000ms;
-    auto drained = ask<bool>(sys(), rt->registry(), bounded(within + 5'000ms), remove_atom::value,
-                             name, force, caf::timespan{within});
-    config_version gone;
-    gone.pool = name;
-    gone.ts = caf::make_timestamp();
-    gone.source = "api";
-    gone.requester = who;
-    gone.deleted = true;
-    ask<uint32_t>(sys(), store, ask_timeout, caf::put_atom::value, std::move(gone));
-    pools.erase(name);
-    return json{{"deleted", name}, {"drained", drained}, {"forced", !drained}};
+  auto quarantined = ask<std::vector<quarantine_record>>(
+    sys(), store, ask_timeout, caf::get_atom::value, quarantine_atom::value);
+  {
+    std::lock_guard<std::mutex> guard{pending_mtx};
+    for (auto& q : quarantined)
+      if (q.by_hand)
+        pending_quarantine[q.pool].push_back(std::move(q));
   }
-
-  /// Validates a pool's config whole: bad_config with every problem.
-  json validated(const json& config, const std::string& prefix = "") {
-    auto problems = validate_pool_config(config, prefix, drivers);
-    if (!problems.empty())
-      throw bad_config(std::move(problems));
-    return canonical_pool_config(config);
-  }
-
-  // --- start ----------------------------------------------------------------------
-
-  void start() {
-    std::map<std::string, config_version> stored;
-    for (auto& v : ask<std::vector<config_version>>(sys(), store, ask_timeout, caf::get_atom::value,
-                                                    config_atom::value))
-      stored.emplace(v.pool, std::move(v));
-    std::vector<pool_record> records;
-    for (const auto& file_pool : cfg.pools) {
-      auto name = file_pool.at("name").get<std::string>();
-      auto chosen = file_pool;
-      auto kept = stored.find(name);
-      if (kept != stored.end()) {
-        auto was = json::parse(kept->second.config, nullptr, false);
-        if (!was.is_discarded() && was != file_pool) {
-          auto keys = changed_keys(was, file_pool);
-          std::string listed;
-          for (const auto& k : keys)
-            listed += (listed.empty() ? "" : ", ") + k;
-          auto usable = validate_pool_config(was, "", drivers).empty();
-          auto stored_wins = opts.prefer_stored && usable;
-          publish_drift(name, "the stored config (version " + std::to_string(kept->second.version) +
-                                ") differs from the file in " + listed + "; the " +
-                                (stored_wins ? "stored config" : "file") + " wins");
-          if (stored_wins)
-            chosen = canonical_pool_config(was);
-        }
-        stored.erase(kept);
-      }
-      auto version = store_version(name, chosen, "file", "custodiand");
-      records.push_back(record_of(chosen, "file", version));
-    }
-    // Pools created through the API live on in the store.
-    for (auto& [name, v] : stored) {
-      auto was = json::parse(v.config, nullptr, false);
-      if (was.is_discarded() || !validate_pool_config(was, "", drivers).empty()) {
-        publish_drift(name, "the stored config is no longer valid; the pool is not started");
-        continue;
-      }
-      records.push_back(record_of(canonical_pool_config(was), "api", v.version));
-    }
-    {
-      std::lock_guard<std::mutex> guard{pending_mtx};
-      for (auto& q : ask<std::vector<quarantine_record>>(
-             sys(), store, ask_timeout, caf::get_atom::value, quarantine_atom::value))
-        if (q.by_hand)
-          pending_quarantine[q.pool].push_back(std::move(q));
-    }
-    std::lock_guard<std::mutex> guard{mtx};
-    add(std::move(records));
-  }
-};
+  add(std::move(records));
+}
 
 // --- node -------------------------------------------------------------------------
 
@@ -508,16 +336,17 @@ const node_config& node::config() const {
 
 node_shutdown node::shutdown() {
   auto& d = *impl_;
-  std::lock_guard<std::mutex> guard{d.mtx};
-  if (d.stopped)
-    return *d.stopped;
+  // Refuses what comes from now on; the change in flight ends first.
   d.stopping = true;
-  // The runtime drains the pools in reverse dependency order, then stops the
-  // store it adopted.
-  auto report = d.rt->shutdown();
-  node_shutdown out{report.drained, report.forced};
-  d.stopped = out;
-  return out;
+  return d.in_turn([&d] {
+    if (!d.stopped) {
+      // The runtime drains the pools in reverse dependency order, then stops the
+      // store it adopted.
+      auto report = d.rt->shutdown();
+      d.stopped = node_shutdown{report.drained, report.forced};
+    }
+    return *d.stopped;
+  });
 }
 
 nlohmann::json node::readiness() {
@@ -540,8 +369,10 @@ nlohmann::json node::status() {
       .count();
   out["ready"] = readiness().at("ready");
   out["pools"] = pools().at("pools");
-  std::lock_guard<std::mutex> guard{d.mtx};
-  out["drift"] = d.drift;
+  {
+    std::lock_guard<std::mutex> guard{d.data_mtx};
+    out["drift"] = d.drift;
+  }
   auto bus = ask<event_bus_stats>(d.sys(), d.rt->events(), ask_timeout, stats_atom::value);
   out["events"] = json{{"last_seq", bus.last_seq}, {"dropped", bus.dropped}};
   return out;
@@ -550,103 +381,23 @@ nlohmann::json node::status() {
 nlohmann::json node::pools() {
   auto& d = *impl_;
   d.refuse_while_stopping();
-  std::lock_guard<std::mutex> guard{d.mtx};
+  auto known = d.running();
   auto out = json::array();
-  for (const auto& s : d.standings())
-    if (d.pools.count(s.name) > 0)
-      out.push_back(d.summary(s.name, s));
+  for (const auto& s : d.standings()) {
+    auto i = known.find(s.name);
+    if (i == known.end())
+      continue;
+    if (auto summary =
+          d.while_there(s.name, [&] { return d.summary(s.name, s, i->second.config); }))
+      out.push_back(std::move(*summary));
+  }
   return json{{"pools", out}};
 }
 
 nlohmann::json node::pool(const std::string& name) {
   auto& d = *impl_;
   d.refuse_while_stopping();
-  std::lock_guard<std::mutex> guard{d.mtx};
   return d.detail(name);
-}
-
-nlohmann::json node::create_pool(const nlohmann::json& config, const requester& who) {
-  auto& d = *impl_;
-  d.refuse_while_stopping();
-  auto canonical = d.validated(config);
-  auto name = canonical.at("name").get<std::string>();
-  std::lock_guard<std::mutex> guard{d.mtx};
-  if (d.pools.count(name) > 0)
-    throw api_error(errc::conflict, "a pool named " + name + " exists", "name");
-  d.check_graph({{name, canonical}});
-  auto version = d.store_version(name, canonical, "api", who);
-  d.add({d.record_of(canonical, "api", version)});
-  d.audit(who, "create", name);
-  return d.detail(name);
-}
-
-nlohmann::json node::update_pool(const std::string& name, const nlohmann::json& patch,
-                                 const requester& who) {
-  auto& d = *impl_;
-  d.refuse_while_stopping();
-  if (!patch.is_object())
-    throw api_error(errc::bad_request, "a merge patch must be a JSON object");
-  std::lock_guard<std::mutex> guard{d.mtx};
-  auto merged = d.existing(name).config;
-  merged.merge_patch(patch);
-  if (merged.value("name", json{}) != json(name))
-    throw api_error(errc::bad_request, "a pool's name cannot change (it is " + name + ")", "name");
-  auto canonical = d.validated(merged);
-  d.check_graph({{name, canonical}});
-  auto out = d.apply(name, canonical, "api", who);
-  d.audit(who, "update", name, json{{"changed", out.at("changed")}});
-  return out;
-}
-
-nlohmann::json node::delete_pool(const std::string& name, bool force, const requester& who) {
-  auto& d = *impl_;
-  d.refuse_while_stopping();
-  std::lock_guard<std::mutex> guard{d.mtx};
-  d.existing(name);
-  auto out = d.remove(name, force, who);
-  d.audit(who, "delete", name, json{{"force", force}, {"drained", out.at("drained")}});
-  return out;
-}
-
-nlohmann::json node::pool_action(const std::string& name, const std::string& action,
-                                 const nlohmann::json& body, const requester& who) {
-  auto& d = *impl_;
-  d.refuse_while_stopping();
-  std::lock_guard<std::mutex> guard{d.mtx};
-  auto& r = d.existing(name);
-  auto h = d.handle(name);
-  if (action == "drain") {
-    ask<pool_state>(d.sys(), h, bounded(r.cfg.drain_timeout + 5'000ms), drain_atom::value);
-  } else if (action == "suspend") {
-    ask<pool_state>(d.sys(), h, ask_timeout, suspend_atom::value);
-  } else if (action == "resume") {
-    ask<pool_state>(d.sys(), h, ask_timeout, resume_atom::value);
-  } else if (action == "resize") {
-    auto size = [&](const char* key, uint32_t current) {
-      if (!body.contains(key))
-        return current;
-      const auto& v = body.at(key);
-      if (!v.is_number_unsigned() || v.get<uint64_t>() > 1'000'000)
-        throw api_error(errc::bad_request, std::string{key} + " must be an integer in [0, 1000000]",
-                        key);
-      return v.get<uint32_t>();
-    };
-    auto min_idle = size("min_idle", r.cfg.min_idle);
-    auto max_size = size("max_size", r.cfg.max_size);
-    ask<pool_stats>(d.sys(), h, ask_timeout, resize_atom::value, min_idle, max_size);
-    // The stored config follows, so that a restart keeps the new sizes.
-    auto canonical = r.config;
-    canonical["min_idle"] = min_idle;
-    canonical["max_size"] = max_size;
-    r.cfg.min_idle = min_idle;
-    r.cfg.max_size = max_size;
-    r.config = canonical;
-    r.version = d.store_version(name, canonical, "api", who);
-  } else {
-    throw api_error(errc::not_found, "no pool action " + action, "action");
-  }
-  d.audit(who, action, name, body.is_object() ? body : json::object());
-  return d.summary(name, d.standing_of(name));
 }
 
 nlohmann::json node::exec(const std::string& pool, const nlohmann::json& body,
@@ -663,31 +414,22 @@ nlohmann::json node::exec(const std::string& pool, const nlohmann::json& body,
                       "timeout_ms");
     timeout = std::chrono::milliseconds{body.at("timeout_ms").get<uint64_t>()};
   }
-  pool_actor h;
-  {
-    std::lock_guard<std::mutex> guard{d.mtx};
-    d.existing(pool);
-    h = d.handle(pool);
-  }
+  if (!d.known(pool))
+    throw no_pool(pool);
+  auto h = d.handle(pool);
   // The scoped actor holds the lease: if this thread gives up, the pool reclaims
   // it when the actor ends.
   caf::scoped_actor self{d.sys()};
-  std::optional<lease> granted;
-  caf::error failed;
-  self->request(h, bounded(timeout + 1'000ms), acquire_atom::value, caf::timespan{timeout})
-    .receive([&](lease& l) { granted = std::move(l); }, [&](caf::error& err) { failed = err; });
+  auto granted = blocking_ask<lease>(self, h, bounded(timeout + 1'000ms), acquire_atom::value,
+                                     caf::timespan{timeout});
   if (!granted)
-    throw to_api_error(failed);
-  std::optional<std::string> response;
-  self
-    ->request(h, bounded(timeout + 1'000ms), exec_atom::value, granted->id,
-              body.at("request").dump())
-    .receive([&](std::string& r) { response = std::move(r); },
-             [&](caf::error& err) { failed = err; });
+    throw to_api_error(granted.error());
+  auto response = blocking_ask<std::string>(self, h, bounded(timeout + 1'000ms), exec_atom::value,
+                                            granted->id, body.at("request").dump());
   self->send(h, return_atom::value, granted->id);
   d.audit(who, "exec", pool, json{{"resource", granted->resource}});
   if (!response)
-    throw to_api_error(failed);
+    throw to_api_error(response.error());
   auto parsed = json::parse(*response, nullptr, false);
   return json{{"resource", granted->resource},
               {"response", parsed.is_discarded() ? json(*response) : parsed}};
@@ -697,11 +439,7 @@ nlohmann::json node::resource_action(const std::string& id, const std::string& a
                                      const nlohmann::json& body, const requester& who) {
   auto& d = *impl_;
   d.refuse_while_stopping();
-  std::lock_guard<std::mutex> guard{d.mtx};
-  std::vector<std::string> names;
-  for (const auto& [name, r] : d.pools)
-    names.push_back(name);
-  auto pool = pool_of_resource(names, id);
+  auto pool = pool_of_resource(d.running(), id);
   if (!pool)
     throw api_error(errc::not_found, "no resource " + id, "id");
   auto h = d.handle(*pool);
@@ -765,112 +503,26 @@ nlohmann::json node::config_history(const std::string& name) {
   return json{{"pool", name}, {"versions", list}};
 }
 
-nlohmann::json node::reload(const requester& who) {
-  auto& d = *impl_;
-  d.refuse_while_stopping();
-  auto loaded = load_node_config(d.opts.config_file, d.drivers);
-  if (!loaded.config)
-    throw bad_config(std::move(loaded.problems));
-  std::lock_guard<std::mutex> guard{d.mtx};
-  std::map<std::string, std::optional<json>> changes;
-  for (const auto& p : loaded.config->pools)
-    changes[p.at("name").get<std::string>()] = p;
-  for (const auto& [name, r] : d.pools)
-    if (r.origin == "file" && changes.count(name) == 0)
-      changes[name] = std::nullopt;
-  // The whole new shape is checked before anything changes.
-  d.check_graph(changes);
-  auto results = json::array();
-  std::vector<pool_record> created;
-  std::set<std::string> fresh;
-  for (const auto& [name, c] : changes) {
-    if (!c || d.pools.count(name) > 0)
-      continue;
-    auto version = d.store_version(name, *c, "reload", who);
-    created.push_back(d.record_of(*c, "file", version));
-    fresh.insert(name);
-    results.push_back(json{{"name", name}, {"applied", "created"}});
-  }
-  if (!created.empty())
-    d.add(std::move(created));
-  for (const auto& [name, c] : changes) {
-    if (!c || fresh.count(name) > 0)
-      continue;
-    auto& r = d.pools.at(name);
-    r.origin = "file"; // the file takes over a pool created through the API
-    auto applied = d.apply(name, *c, "reload", who);
-    if (applied.at("applied") != "unchanged")
-      results.push_back(json{{"name", name}, {"applied", applied.at("applied")}});
-  }
-  for (const auto& [name, c] : changes)
-    if (!c) {
-      try {
-        d.remove(name, false, who);
-        results.push_back(json{{"name", name}, {"applied", "deleted"}});
-      } catch (const api_error& e) {
-        results.push_back(json{{"name", name}, {"applied", "failed"}, {"error", e.what()}});
-      }
-    }
-  d.audit(who, "reload", d.opts.config_file, json{{"pools", results}});
-  return json{{"pools", results}};
-}
-
 nlohmann::json node::backup() {
   auto& d = *impl_;
   return json::parse(ask<std::string>(d.sys(), d.store, ask_timeout, backup_atom::value));
-}
-
-nlohmann::json node::restore(const nlohmann::json& backup, const requester& who) {
-  auto& d = *impl_;
-  d.refuse_while_stopping();
-  if (!backup.is_object())
-    throw api_error(errc::bad_request, "a backup is a JSON object");
-  // Redacted secrets cannot come back: a config holding "<redacted>" is refused
-  // by the store's validation of the document or ends up invalid below.
-  std::lock_guard<std::mutex> guard{d.mtx};
-  ask<caf::ok_atom>(d.sys(), d.store, ask_timeout, restore_atom::value, backup.dump());
-  auto current = ask<std::vector<config_version>>(d.sys(), d.store, ask_timeout,
-                                                  caf::get_atom::value, config_atom::value);
-  auto results = json::array();
-  std::vector<pool_record> created;
-  for (const auto& v : current) {
-    auto config = json::parse(v.config, nullptr, false);
-    auto problems = config.is_discarded() ? std::vector<config_problem>{{"config", "not JSON"}}
-                                          : validate_pool_config(config, "", d.drivers);
-    if (!problems.empty()) {
-      results.push_back(
-        json{{"name", v.pool}, {"applied", "failed"}, {"error", to_string(problems.front())}});
-      continue;
-    }
-    auto canonical = canonical_pool_config(config);
-    if (d.pools.count(v.pool) == 0) {
-      created.push_back(d.record_of(canonical, "api", v.version));
-      results.push_back(json{{"name", v.pool}, {"applied", "created"}});
-    } else {
-      auto applied = d.apply(v.pool, canonical, "restore", who);
-      results.push_back(json{{"name", v.pool}, {"applied", applied.at("applied")}});
-    }
-  }
-  if (!created.empty())
-    d.add(std::move(created));
-  d.audit(who, "restore", "backup", json{{"pools", results}});
-  return json{{"restored", json{{"pools", results}}}};
 }
 
 std::string node::metrics() {
   auto& d = *impl_;
   d.refuse_while_stopping();
   std::vector<pool_metrics> all;
-  {
-    std::lock_guard<std::mutex> guard{d.mtx};
-    for (const auto& [name, r] : d.pools) {
+  for (const auto& [name, pool] : d.running()) {
+    auto found = d.while_there(name, [&, &name = name] {
       auto h = d.handle(name);
       pool_metrics m;
       m.stats = ask<pool_stats>(d.sys(), h, ask_timeout, stats_atom::value);
       m.resources =
         ask<std::vector<resource_summary>>(d.sys(), h, ask_timeout, resources_atom::value);
-      all.push_back(std::move(m));
-    }
+      return m;
+    });
+    if (found)
+      all.push_back(std::move(*found));
   }
   auto bus = ask<event_bus_stats>(d.sys(), d.rt->events(), ask_timeout, stats_atom::value);
   return prometheus_text(all, bus);
