@@ -1,7 +1,7 @@
 #include "actors/record_json.hpp"
 
 #include "drivers/secrets.hpp"
-#include "runtime/event_json.hpp"
+#include "messages/event_json.hpp"
 
 namespace custodian {
 

@@ -13,7 +13,7 @@
 #include "actors/record_json.hpp"
 #include "actors/sqlite_store.hpp"
 #include "messages/errors.hpp"
-#include "runtime/event_json.hpp"
+#include "messages/event_json.hpp"
 
 namespace custodian {
 

@@ -14,7 +14,7 @@
 
 #include "drivers/sim/sim_driver.hpp"
 #include "messages/errors.hpp"
-#include "runtime/event_json.hpp"
+#include "messages/event_json.hpp"
 #include "runtime/runtime.hpp"
 
 using namespace custodian;

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "runtime/config.hpp"
+#include "runtime/config/config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   static const auto drivers = custodian::drivers::builtin_drivers();

@@ -1,6 +1,7 @@
 #pragma once
-// The error codes every Custodian actor replies with, registered as the CAF error
-// category "custodian" so that they render by name and cross the wire.
+// The error codes every Custodian actor replies with (messages/errc.hpp),
+// registered as the CAF error category "custodian" so that they render by name and
+// cross the wire.
 
 #include <cstdint>
 #include <string>
@@ -9,40 +10,12 @@
 #include <caf/error.hpp>
 #include <caf/message.hpp>
 
-namespace custodian {
+#include "messages/errc.hpp"
 
-/// Error codes of the "custodian" category. 0 is reserved by CAF for "no error".
-/// The error's context is one string that names what was wrong.
-enum class errc : uint8_t {
-  /// The operation is not valid in the current state; context: "from -> to: why".
-  invalid_transition = 1,
-  /// A bounded wait expired (driver call, drain, cleanup, acquire).
-  timeout,
-  /// The driver reported a failure or threw; context carries the driver's message.
-  driver_error,
-  /// The target cannot serve the request now (busy, shutting down).
-  unavailable,
-  /// Unknown pool, resource, lease or subscription.
-  not_found,
-  /// A configuration value was rejected.
-  bad_config,
-  /// A request payload was malformed (e.g. an exec request that is not JSON).
-  bad_request,
-  /// A hard dependency of the pool is unavailable.
-  dependency_unavailable,
-  /// The request conflicts with how things stand (a pool others depend on).
-  conflict,
-  /// The state store cannot be opened, read or written; context: path and cause.
-  store_error,
-  /// The resource is in use by a lease holder: a health probe has nothing to
-  /// judge (context: the lease).
-  leased,
-};
+namespace custodian {
 
 /// The category under which `errc` values are registered.
 inline constexpr caf::atom_value error_category = caf::atom("custodian");
-
-std::string to_string(errc code);
 
 /// Builds an error of the "custodian" category whose context is `message`.
 caf::error make_error(errc code, std::string message);

@@ -13,10 +13,11 @@
 
 namespace custodian {
 
+/// Asks as `self`, for a caller whose requests must come from one actor (the
+/// holder of a lease it takes and gives back, say).
 template <class T, class Handle, class... Ts>
-caf::expected<T> blocking_ask(caf::actor_system& sys, const Handle& whom, caf::timespan within,
+caf::expected<T> blocking_ask(caf::scoped_actor& self, const Handle& whom, caf::timespan within,
                               Ts&&... xs) {
-  caf::scoped_actor self{sys};
   std::optional<T> out;
   caf::error failed;
   self->request(whom, within, std::forward<Ts>(xs)...)
@@ -24,6 +25,13 @@ caf::expected<T> blocking_ask(caf::actor_system& sys, const Handle& whom, caf::t
   if (!out)
     return failed;
   return std::move(*out);
+}
+
+template <class T, class Handle, class... Ts>
+caf::expected<T> blocking_ask(caf::actor_system& sys, const Handle& whom, caf::timespan within,
+                              Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  return blocking_ask<T>(self, whom, within, std::forward<Ts>(xs)...);
 }
 
 } // namespace custodian

@@ -278,18 +278,15 @@ shutdown_report runtime::shutdown() {
   auto& d = *impl_;
   if (d.report)
     return *d.report;
+  auto deadline = caf::timespan{d.cfg.shutdown_timeout};
+  // The root spends at most `deadline` draining and `deadline` flushing events.
+  auto answer = blocking_ask<shutdown_report>(d.sys, d.root, 2 * deadline + std::chrono::seconds{1},
+                                              shutdown_atom::value, deadline);
   shutdown_report report;
-  {
-    caf::scoped_actor self{d.sys};
-    auto deadline = caf::timespan{d.cfg.shutdown_timeout};
-    // The root spends at most `deadline` draining and `deadline` flushing events.
-    self->request(d.root, 2 * deadline + std::chrono::seconds{1}, shutdown_atom::value, deadline)
-      .receive([&](shutdown_report& r) { report = r; },
-               [&](caf::error&) {
-                 // The root did not answer in time: stop the tree without draining.
-                 self->send_exit(d.root, caf::exit_reason::user_shutdown);
-               });
-  } // a scoped_actor alive here would deadlock the wait below
+  if (answer)
+    report = *answer;
+  else // the root did not answer in time: stop the tree without draining
+    caf::anon_send_exit(d.root, caf::exit_reason::user_shutdown);
   d.wait_for_tree();
   // Resource states posted the close of every handle they still held.
   d.executor->drain();

@@ -2,14 +2,15 @@
 // limits, authentication and the event stream.
 
 #include <httplib.h>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
-#include "runtime/admin_server.hpp"
-#include "runtime/loopback.hpp"
+#include "runtime/admin/admin_server.hpp"
+#include "runtime/config/loopback.hpp"
 #include "tests/support/admin_fixture.hpp"
 
 using namespace custodian;
@@ -228,14 +229,14 @@ TEST_CASE("names custodianctl in the requester when it is the user agent") {
   CHECK(who.substr(who.size() - 13) == " custodianctl");
 }
 
-TEST_CASE("maps an api_error to its status, code, message, path and problems") {
+TEST_CASE("answers an api_error with its code, message, path and problems") {
   admin_fixture fx;
   fx.node.fail("create_pool",
-               api_error(422, "bad_config", "2 problems", "pools[0]",
+               api_error(errc::bad_config, "2 problems", "pools[0]",
                          {{"max_size", "must be at least 1"}, {"driver", "unknown driver"}}));
   auto res = fx.client().Post("/api/v1/pools", R"({"name":"p"})", "application/json");
   REQUIRE(res);
-  CHECK(res->status == 422);
+  CHECK(res->status == 400);
   CHECK(error_of(res) == json{{"code", "bad_config"},
                               {"message", "2 problems"},
                               {"path", "pools[0]"},
@@ -243,12 +244,43 @@ TEST_CASE("maps an api_error to its status, code, message, path and problems") {
                                {{{"path", "max_size"}, {"message", "must be at least 1"}},
                                 {{"path", "driver"}, {"message", "unknown driver"}}}}});
 
-  fx.node.fail("pool", api_error(404, "not_found", "no pool named nope"));
+  fx.node.fail("pool", api_error(errc::not_found, "no pool named nope", "name"));
   auto missing = fx.client().Get("/api/v1/pools/nope");
   CHECK(missing->status == 404);
   auto error = error_of(missing);
-  CHECK(error["code"] == "not_found");
+  CHECK(error == json{{"code", "not_found"}, {"message", "no pool named nope"}, {"path", "name"}});
   CHECK_FALSE(error.contains("problems"));
+}
+
+TEST_CASE("picks the status of a node's refusal by its error code") {
+  struct row {
+    std::optional<errc> code;
+    int status;
+    std::string name;
+  };
+  const std::vector<row> table = {
+    {errc::not_found, 404, "not_found"},
+    {errc::bad_config, 400, "bad_config"},
+    {errc::bad_request, 400, "bad_request"},
+    {errc::invalid_transition, 409, "invalid_transition"},
+    {errc::conflict, 409, "conflict"},
+    {errc::driver_error, 502, "driver_error"},
+    {errc::timeout, 504, "timeout"},
+    {errc::unavailable, 503, "unavailable"},
+    {errc::dependency_unavailable, 503, "dependency_unavailable"},
+    {errc::store_error, 503, "store_error"},
+    {std::nullopt, 500, "internal"},
+  };
+  admin_fixture fx;
+  for (const auto& r : table) {
+    CAPTURE(r.name);
+    fx.node.fail("pools", r.code ? api_error(*r.code, "refused") : api_error::internal("failed"));
+    auto res = fx.client().Get("/api/v1/pools");
+    REQUIRE(res);
+    CHECK(res->status == r.status);
+    CHECK(error_of(res)["code"] == r.name);
+    CHECK(error_of(res)["message"] == (r.code ? "refused" : "failed"));
+  }
 }
 
 TEST_CASE("answers 500 internal without the message of any other exception") {

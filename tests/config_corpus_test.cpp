@@ -10,8 +10,8 @@
 
 #include <doctest/doctest.h>
 
-#include "runtime/config.hpp"
-#include "runtime/pool_from_json.hpp"
+#include "runtime/config/config.hpp"
+#include "runtime/config/pool_from_json.hpp"
 
 namespace fs = std::filesystem;
 using namespace custodian;

@@ -9,8 +9,8 @@
 
 #include "drivers/secrets.hpp"
 #include "drivers/sim/sim_driver.hpp"
-#include "runtime/config.hpp"
-#include "runtime/pool_from_json.hpp"
+#include "runtime/config/config.hpp"
+#include "runtime/config/pool_from_json.hpp"
 
 using namespace custodian;
 using json = nlohmann::json;

@@ -136,7 +136,7 @@ TEST_CASE("custodianctl sends the token, its user agent and each command's body"
 TEST_CASE("custodianctl exits 1 with the server's error and every problem on stderr") {
   admin_fixture fx;
   fx.node.fail("create_pool",
-               api_error(422, "bad_config", "2 problems", "",
+               api_error(errc::bad_config, "2 problems", "",
                          {{"max_size", "must be at least 1"}, {"driver", "unknown driver nope"}}));
   temp_file config(R"({"name":"p","driver":"nope","max_size":0})");
   auto r = ctl(fx, {"create", config.path});

@@ -9,6 +9,7 @@
 
 #include "messages/errors.hpp"
 #include "messages/event.hpp"
+#include "messages/event_json.hpp"
 #include "messages/health_messages.hpp"
 #include "messages/pool_messages.hpp"
 #include "messages/registry_messages.hpp"
@@ -16,7 +17,6 @@
 #include "messages/root_actor.hpp"
 #include "messages/supervisor_messages.hpp"
 #include "messages/type_registry.hpp"
-#include "runtime/event_json.hpp"
 
 using namespace custodian;
 
@@ -68,9 +68,14 @@ TEST_CASE("every message type crosses the serializer unchanged") {
   CHECK(round_trip(sys, rec) == rec);
   std::vector<transition_record> history{rec, rec};
   CHECK(round_trip(sys, history) == history);
-  resource_status st{"orders-1", "orders", "sim", lifecycle_state::failed,
-                     true,       false,    3,     "connect failed"};
+  resource_status st{"orders-1",       "orders", "sim", lifecycle_state::failed, true, false, 3,
+                     "connect failed", 0,        ""};
   CHECK(round_trip(sys, st) == st);
+  resource_status leased{"orders-2", "orders", "sim",    lifecycle_state::in_use, false, false, 1,
+                         "",         17,       "actor 9"};
+  CHECK(round_trip(sys, leased) == leased);
+  CHECK(round_trip(sys, lease_note{17, "thread 1", 250}) == lease_note{17, "thread 1", 250});
+  CHECK(round_trip(sys, lease_end{17, "returned"}) == lease_end{17, "returned"});
   CHECK(round_trip(sys, ping_result{42, "replication lag 3 s"}) ==
         ping_result{42, "replication lag 3 s"});
   CHECK(round_trip(sys, shutdown_report{5, 1}) == shutdown_report{5, 1});

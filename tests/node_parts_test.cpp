@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "drivers/driver.hpp"
-#include "runtime/event_log.hpp"
-#include "runtime/json_log.hpp"
-#include "runtime/prometheus_text.hpp"
+#include "runtime/node/event_log.hpp"
+#include "runtime/node/json_log.hpp"
+#include "runtime/node/prometheus_text.hpp"
 
 using namespace custodian;
 

@@ -5,7 +5,7 @@
 
 #include <numeric>
 
-#include "runtime/prometheus_text.hpp"
+#include "runtime/node/prometheus_text.hpp"
 #include "tests/support/pool_fixture.hpp"
 
 using namespace custodian;

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "drivers/http/http_driver.hpp"
-#include "runtime/config.hpp"
-#include "runtime/pool_from_json.hpp"
+#include "runtime/config/config.hpp"
+#include "runtime/config/pool_from_json.hpp"
 #include "runtime/runtime.hpp"
 #include "tests/drivers/http_test_server.hpp"
 #include "tests/support/node_process.hpp"

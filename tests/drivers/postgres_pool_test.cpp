@@ -13,8 +13,8 @@
 #include <doctest/doctest.h>
 
 #include "drivers/postgres/pg_round_trip.hpp"
-#include "runtime/config.hpp"
-#include "runtime/pool_from_json.hpp"
+#include "runtime/config/config.hpp"
+#include "runtime/config/pool_from_json.hpp"
 #include "tests/drivers/postgres_test_support.hpp"
 
 using namespace custodian;

@@ -10,7 +10,7 @@
 #include "drivers/driver_catalog.hpp"
 #include "drivers/process/process_driver.hpp"
 #include "drivers/process/process_settings.hpp"
-#include "runtime/config.hpp"
+#include "runtime/config/config.hpp"
 #include "tests/drivers/process/process_fixture.hpp"
 
 using namespace custodian;

@@ -13,8 +13,8 @@
 #include "drivers/driver_catalog.hpp"
 #include "drivers/process/process_driver.hpp"
 #include "messages/errors.hpp"
-#include "runtime/config.hpp"
-#include "runtime/pool_from_json.hpp"
+#include "runtime/config/config.hpp"
+#include "runtime/config/pool_from_json.hpp"
 #include "runtime/runtime.hpp"
 #include "tests/drivers/process/process_fixture.hpp"
 

@@ -11,9 +11,9 @@
 
 #include <doctest/doctest.h>
 
-#include "runtime/config.hpp"
-#include "runtime/event_json.hpp"
-#include "runtime/pool_from_json.hpp"
+#include "messages/event_json.hpp"
+#include "runtime/config/config.hpp"
+#include "runtime/config/pool_from_json.hpp"
 #include "tests/drivers/redis_test_support.hpp"
 
 using namespace custodian;

@@ -450,6 +450,41 @@ TEST_CASE("PATCH applies a hot change and a rolling driver change without failin
   CHECK(h.stop() == std::optional<int>{0});
 }
 
+TEST_CASE("reads are answered while a change of pools waits on a pool") {
+  harness h;
+  auto slow = sim_pool("slow", 1, 1);
+  slow["operation_timeout_ms"] = 300000;
+  slow["drain_timeout_ms"] = 300000;
+  slow["driver_config"] = {{"script", {{"hang_ms", {{"exec", 300000}}}}}};
+  h.write(h.config(json::array({slow, sim_pool("other", 1, 2)})));
+  h.start();
+  REQUIRE(h.all_active());
+  // An exec holds the pool's only resource until the node ends...
+  std::thread exec([cli = h.client()]() mutable {
+    cli.set_read_timeout(600s);
+    cli.Post("/api/v1/pools/slow/exec",
+             json{{"request", {{"q", 1}}}, {"timeout_ms", 300000}}.dump(), "application/json");
+  });
+  CHECK(eventually([&] { return h.pool("slow")["in_use"] == 1; }));
+  // ...so a drain waits for it.
+  std::atomic<bool> drain_answered{false};
+  std::thread drain([&, cli = h.client()]() mutable {
+    cli.set_read_timeout(600s);
+    cli.Post("/api/v1/pools/slow/drain", "{}", "application/json");
+    drain_answered = true;
+  });
+  CHECK(eventually([&] { return h.pool("slow")["state"] == "draining"; }));
+  CHECK(h.get("/api/v1/pools").status == 200);
+  CHECK(h.get("/api/v1").status == 200);
+  CHECK(h.get("/metrics").status == 200);
+  CHECK(h.pool("other")["state"] == "active");
+  CHECK_FALSE(drain_answered);
+  h.proc->signal(SIGKILL);
+  CHECK(h.proc->wait_exit(10s) == std::optional<int>{128 + SIGKILL});
+  exec.join();
+  drain.join();
+}
+
 TEST_CASE("a reload with an invalid file changes nothing and a valid one applies") {
   harness h;
   auto good = json::array({sim_pool("a", 1, 4), sim_pool("b", 1, 2, json::array({dep("a")}))});

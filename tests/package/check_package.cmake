@@ -16,6 +16,14 @@ endfunction()
 
 file(REMOVE_RECURSE ${WORK_DIR})
 run(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
+# Of runtime/, only the embedding facade is API: the node, the admin server, the
+# CLI and the config parser are custodiand's own.
+set(runtime_dir ${WORK_DIR}/prefix/include/custodian/runtime)
+file(GLOB_RECURSE runtime_headers RELATIVE ${runtime_dir} ${runtime_dir}/*)
+if(NOT runtime_headers STREQUAL "runtime.hpp;scoped_lease.hpp")
+  message(FATAL_ERROR "installed runtime/ headers: ${runtime_headers}; "
+    "expected runtime.hpp;scoped_lease.hpp")
+endif()
 run(${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${WORK_DIR}/build -G ${GENERATOR}
     -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release
     # The consumer is built like the library (a sanitized library needs a

@@ -17,7 +17,7 @@
 #include <thread>
 #include <unistd.h>
 
-#include "runtime/admin_server.hpp"
+#include "runtime/admin/admin_server.hpp"
 #include "tests/support/fake_node.hpp"
 
 namespace custodian::test {

@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/node_api.hpp"
+#include "runtime/node/node_api.hpp"
 
 namespace custodian::test {
 

@@ -1,5 +1,5 @@
 #pragma once
-// A pool's canonical config JSON (runtime/config.hpp) as the pool_config the pool
+// A pool's canonical config JSON (runtime/config/config.hpp) as the pool_config the pool
 // actor takes.
 
 #include <nlohmann/json.hpp>

@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/ctl_table.hpp"
+#include "runtime/cli/ctl_table.hpp"
 
 namespace {
 

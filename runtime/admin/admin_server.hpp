@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "runtime/node_api.hpp"
+#include "runtime/node/node_api.hpp"
 
 namespace custodian {
 

@@ -1,4 +1,4 @@
-#include "runtime/json_log.hpp"
+#include "runtime/node/json_log.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -2,7 +2,7 @@
 // The node's JSON config (docs/config.md): parsed and validated whole, every
 // problem named by its JSON path, defaults filled in from one table. No CAF here,
 // so the validator, the admin server and the fuzzer need no actor system;
-// runtime/pool_from_json.hpp turns a pool's canonical JSON into a pool_config.
+// runtime/config/pool_from_json.hpp turns a pool's canonical JSON into a pool_config.
 
 #include <cstdint>
 #include <optional>

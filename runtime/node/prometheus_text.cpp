@@ -1,4 +1,4 @@
-#include "runtime/prometheus_text.hpp"
+#include "runtime/node/prometheus_text.hpp"
 
 #include <cstdint>
 #include <cstdio>

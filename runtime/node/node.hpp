@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "drivers/driver_catalog.hpp"
-#include "runtime/config.hpp"
-#include "runtime/node_api.hpp"
+#include "runtime/config/config.hpp"
+#include "runtime/node/node_api.hpp"
 
 namespace custodian {
 

@@ -1,4 +1,4 @@
-#include "runtime/event_json.hpp"
+#include "messages/event_json.hpp"
 
 #include <cctype>
 #include <cstdint>

@@ -25,15 +25,15 @@
 #include <spdlog/spdlog.h>
 
 #include "drivers/driver_catalog.hpp"
-#include "runtime/admin_server.hpp"
-#include "runtime/json_log.hpp"
-#include "runtime/node.hpp"
+#include "runtime/admin/admin_server.hpp"
+#include "runtime/node/json_log.hpp"
+#include "runtime/node/node.hpp"
 
 namespace {
 
 using namespace custodian;
 
-/// One JSON object per line on stderr (runtime/json_log.hpp).
+/// One JSON object per line on stderr (runtime/node/json_log.hpp).
 class json_sink final : public spdlog::sinks::base_sink<std::mutex> {
 protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {

@@ -1,4 +1,4 @@
-#include "runtime/admin_server.hpp"
+#include "runtime/admin/admin_server.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -21,8 +21,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runtime/dashboard_files.hpp"
-#include "runtime/loopback.hpp"
+#include "runtime/admin/dashboard_files.hpp"
+#include "runtime/config/loopback.hpp"
 
 namespace custodian {
 
@@ -60,35 +60,83 @@ void send_json(httplib::Response& res, int status, const json& body) {
   res.set_content(dump(body), json_type);
 }
 
-void send_error(httplib::Response& res, const api_error& err) {
-  json error{{"code", err.code()}, {"message", err.what()}, {"path", err.path()}};
-  if (!err.problems().empty()) {
-    auto& problems = error["problems"] = json::array();
-    for (const auto& p : err.problems())
-      problems.push_back({{"path", p.path}, {"message", p.message}});
+/// An answer that is an error: its status and the body
+/// {"error":{"code":"...","message":"...","path":"...","problems":[...]}}. The
+/// server's own refusals are made as one; the node's come as api_error.
+class http_error : public std::runtime_error {
+public:
+  http_error(int status, std::string code, const std::string& message, std::string path = {},
+             std::vector<api_problem> problems = {})
+      : std::runtime_error(message), status(status), code(std::move(code)), path(std::move(path)),
+        problems(std::move(problems)) {}
+
+  int status;
+  std::string code;
+  std::string path;
+  std::vector<api_problem> problems;
+};
+
+/// How HTTP says what the node refused a request for: the node names the reason,
+/// the status is the server's to choose.
+int status_of(errc code) {
+  switch (code) {
+  case errc::not_found:
+    return 404;
+  case errc::bad_config:
+  case errc::bad_request:
+    return 400;
+  case errc::invalid_transition:
+  case errc::conflict:
+  case errc::leased:
+    return 409;
+  case errc::driver_error:
+    return 502;
+  case errc::timeout:
+    return 504;
+  case errc::unavailable:
+  case errc::dependency_unavailable:
+  case errc::store_error:
+    return 503;
   }
-  send_json(res, err.status(), {{"error", std::move(error)}});
+  return 500;
 }
 
-api_error bad_request(const std::string& message, const std::string& path) {
-  return api_error(400, "bad_request", message, path);
+http_error answer_of(const api_error& err) {
+  if (!err.code())
+    return http_error(500, "internal", err.what());
+  return http_error(status_of(*err.code()), to_string(*err.code()), err.what(), err.path(),
+                    err.problems());
+}
+
+void send_error(httplib::Response& res, const http_error& err) {
+  json error{{"code", err.code}, {"message", err.what()}, {"path", err.path}};
+  if (!err.problems.empty()) {
+    auto& problems = error["problems"] = json::array();
+    for (const auto& p : err.problems)
+      problems.push_back({{"path", p.path}, {"message", p.message}});
+  }
+  send_json(res, err.status, {{"error", std::move(error)}});
+}
+
+http_error bad_request(const std::string& message, const std::string& path) {
+  return http_error(400, "bad_request", message, path);
 }
 
 /// The error httplib answers by itself (bad request line, header too long, ...).
-api_error error_of(int status) {
+http_error error_of(int status) {
   switch (status) {
   case 400:
-    return api_error(status, "bad_request", "malformed request");
+    return http_error(status, "bad_request", "malformed request");
   case 404:
-    return api_error(status, "not_found", "no such endpoint");
+    return http_error(status, "not_found", "no such endpoint");
   case 413:
-    return api_error(status, "payload_too_large", "request body too large");
+    return http_error(status, "payload_too_large", "request body too large");
   case 414:
-    return api_error(status, "uri_too_long", "request target too long");
+    return http_error(status, "uri_too_long", "request target too long");
   case 416:
-    return api_error(status, "range_not_satisfiable", "bad Range header");
+    return http_error(status, "range_not_satisfiable", "bad Range header");
   default:
-    return api_error(status, status >= 500 ? "internal" : "error", "request failed");
+    return http_error(status, status >= 500 ? "internal" : "error", "request failed");
   }
 }
 
@@ -280,7 +328,7 @@ struct admin_server::impl {
     });
     http.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        send_error(res, api_error(500, "internal", "internal error"));
+        send_error(res, http_error(500, "internal", "internal error"));
       });
     auto plain = [this](const httplib::Request& req, httplib::Response& res) {
       dispatch(req, res, nullptr);
@@ -355,17 +403,19 @@ struct admin_server::impl {
         return;
       }
       if (allowed.empty())
-        throw api_error(404, "not_found", "no such endpoint: " + req.method + " " + req.path);
+        throw http_error(404, "not_found", "no such endpoint: " + req.method + " " + req.path);
       res.set_header("Allow", allowed);
-      throw api_error(405, "method_not_allowed",
-                      req.method + " is not allowed here; allowed: " + allowed);
+      throw http_error(405, "method_not_allowed",
+                       req.method + " is not allowed here; allowed: " + allowed);
     } catch (const api_error& err) {
-      if (err.status() == 401)
+      send_error(res, answer_of(err));
+    } catch (const http_error& err) {
+      if (err.status == 401)
         res.set_header("WWW-Authenticate", "Bearer");
       send_error(res, err);
     } catch (...) {
-      // Not an api_error: its message may hold anything (a connection string).
-      send_error(res, api_error(500, "internal", "internal error"));
+      // Neither: its message may hold anything (a connection string).
+      send_error(res, http_error(500, "internal", "internal error"));
     }
   }
 
@@ -405,9 +455,9 @@ struct admin_server::impl {
       return dropped <= drained_past_limit;
     });
     if (too_large || res.status == 413)
-      throw api_error(413, "payload_too_large",
-                      "request body is larger than " + std::to_string(config.max_body_bytes) +
-                        " bytes");
+      throw http_error(413, "payload_too_large",
+                       "request body is larger than " + std::to_string(config.max_body_bytes) +
+                         " bytes");
     if (!ok)
       throw bad_request("cannot read the request body", "body");
     return body;
@@ -419,18 +469,18 @@ struct admin_server::impl {
     if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
       if (kind == body_kind::optional_object)
         return json::object();
-      throw api_error(400, "bad_json", "request body must be a JSON object", "body");
+      throw http_error(400, "bad_json", "request body must be a JSON object", "body");
     }
     try {
       auto body = json::parse(text);
       if (!body.is_object())
-        throw api_error(400, "bad_json", "request body must be a JSON object", "body");
+        throw http_error(400, "bad_json", "request body must be a JSON object", "body");
       return body;
     } catch (const json::parse_error& e) {
       // The position only: the parser's message quotes the body.
-      throw api_error(400, "bad_json",
-                      "request body is not valid JSON (at byte " + std::to_string(e.byte) + ")",
-                      "body");
+      throw http_error(400, "bad_json",
+                       "request body is not valid JSON (at byte " + std::to_string(e.byte) + ")",
+                       "body");
     }
   }
 
@@ -445,7 +495,7 @@ struct admin_server::impl {
                          [](char a, char b) { return std::tolower(a) == std::tolower(b); }) &&
               constant_time_equal(header.substr(scheme.size()), config.token);
     if (!ok)
-      throw api_error(401, "unauthorized", "a valid bearer token is required");
+      throw http_error(401, "unauthorized", "a valid bearer token is required");
   }
 
   // --- routes -------------------------------------------------------------
@@ -537,8 +587,8 @@ struct admin_server::impl {
     {
       std::lock_guard<std::mutex> guard(streams_mutex);
       if (stopping || streams.size() >= max_streams())
-        throw api_error(503, "unavailable",
-                        "too many event streams (at most " + std::to_string(max_streams()) + ")");
+        throw http_error(503, "unavailable",
+                         "too many event streams (at most " + std::to_string(max_streams()) + ")");
       streams.insert(stream);
     }
     try {

@@ -8,11 +8,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "messages/errc.hpp"
 
 namespace custodian {
 
@@ -22,27 +25,30 @@ struct api_problem {
   std::string message;
 };
 
-/// A refused or failed request: its HTTP status and the body
+/// A refused or failed request: why, as a custodian error code (the admin server
+/// answers it with its HTTP status), and what goes into the body
 /// {"error":{"code":"...","message":"...","path":"...","problems":[...]}}.
 class api_error : public std::runtime_error {
 public:
-  api_error(int status, std::string code, const std::string& message, std::string path = {},
+  api_error(errc code, const std::string& message, std::string path = {},
             std::vector<api_problem> problems = {})
-      : std::runtime_error(message), status_(status), code_(std::move(code)),
-        path_(std::move(path)), problems_(std::move(problems)) {}
+      : std::runtime_error(message), code_(code), path_(std::move(path)),
+        problems_(std::move(problems)) {}
 
-  int status() const noexcept { return status_; }
-  /// Machine-readable: not_found, bad_request, bad_config, conflict,
-  /// dependency_unavailable, unavailable, timeout, unauthorized, internal, ...
-  const std::string& code() const noexcept { return code_; }
+  /// A failure inside the node that no code names (answered as "internal").
+  static api_error internal(const std::string& message) { return api_error(message); }
+
+  /// Why; none for a failure inside the node.
+  const std::optional<errc>& code() const noexcept { return code_; }
   /// The JSON path or the request part that was wrong; may be empty.
   const std::string& path() const noexcept { return path_; }
   /// Every problem found when there are several (a config is validated whole).
   const std::vector<api_problem>& problems() const noexcept { return problems_; }
 
 private:
-  int status_;
-  std::string code_;
+  explicit api_error(const std::string& message) : std::runtime_error(message) {}
+
+  std::optional<errc> code_;
   std::string path_;
   std::vector<api_problem> problems_;
 };

@@ -1,4 +1,4 @@
-#include "runtime/event_log.hpp"
+#include "runtime/node/event_log.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "runtime/ctl_table.hpp"
+#include "runtime/cli/ctl_table.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "runtime/config.hpp"
+#include "runtime/config/config.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -12,7 +12,7 @@
 
 #include "actors/dependency_graph.hpp"
 #include "drivers/config_schema.hpp"
-#include "runtime/loopback.hpp"
+#include "runtime/config/loopback.hpp"
 
 namespace custodian {
 

@@ -1,10 +1,10 @@
-#include "runtime/node_views.hpp"
+#include "runtime/node/node_views.hpp"
 
 #include <chrono>
 
 #include <caf/timestamp.hpp>
 
-#include "runtime/event_json.hpp"
+#include "messages/event_json.hpp"
 
 namespace custodian {
 

@@ -1,5 +1,5 @@
 #pragma once
-// The dashboard's static files (runtime/dashboard/), embedded into the binary at
+// The dashboard's static files (runtime/admin/dashboard/), embedded into the binary at
 // build time by cmake/embed_files.cmake, so a node serves them without a file tree.
 
 #include <span>

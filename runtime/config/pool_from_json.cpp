@@ -1,4 +1,4 @@
-#include "runtime/pool_from_json.hpp"
+#include "runtime/config/pool_from_json.hpp"
 
 #include <stdexcept>
 

@@ -1,4 +1,4 @@
-#include "runtime/loopback.hpp"
+#include "runtime/config/loopback.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
