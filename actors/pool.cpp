@@ -46,6 +46,52 @@ void publish_soon(self_ptr self, event ev) {
   }
 }
 
+void tell_resource(self_ptr self, uint64_t slot_id, std::variant<lease_note, lease_end> move) {
+  auto& st = self->state;
+  st.lease_moves[slot_id].push_back(std::move(move));
+  if (!st.flush_armed) {
+    st.flush_armed = true;
+    self->delayed_send(self, lease_event_delay, flush_events_atom::value);
+  }
+}
+
+namespace {
+
+void send_moves(self_ptr self, const resource_actor& handle,
+                std::vector<std::variant<lease_note, lease_end>>& moves) {
+  if (!handle)
+    return;
+  for (auto& m : moves)
+    std::visit(
+      [&](auto& x) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, lease_note>)
+          self->send(handle, acquire_atom::value, std::move(x));
+        else
+          self->send(handle, release_atom::value, std::move(x));
+      },
+      m);
+}
+
+} // namespace
+
+void flush_lease_moves(self_ptr self) {
+  auto& st = self->state;
+  for (auto& [slot_id, moves] : st.lease_moves)
+    if (auto i = st.slots.find(slot_id); i != st.slots.end())
+      send_moves(self, i->second.handle, moves);
+  st.lease_moves.clear();
+}
+
+const resource_actor& resource_now(self_ptr self, uint64_t slot_id) {
+  auto& st = self->state;
+  auto& s = st.slots.at(slot_id);
+  if (auto i = st.lease_moves.find(slot_id); i != st.lease_moves.end()) {
+    send_moves(self, s.handle, i->second);
+    st.lease_moves.erase(i);
+  }
+  return s.handle;
+}
+
 void flush_events(self_ptr self) {
   auto& st = self->state;
   if (!st.pending_events.empty())
@@ -195,6 +241,7 @@ void forget_all_slots(self_ptr self) {
   }
   // Every slot from here on is made from the current config.
   st.slots.clear();
+  st.lease_moves.clear();
   st.lifetimes = deadline_index{};
   st.replacing = 0;
   st.spare = 0;
@@ -497,6 +544,7 @@ pool_impl::behavior_type pool(self_ptr self, pool_config cfg, resource_context c
     [self](return_atom, uint64_t id) { close_lease(self, id); },
     [self](flush_events_atom) {
       self->state.flush_armed = false;
+      flush_lease_moves(self);
       flush_events(self);
     },
     [self](shelf_notes_atom) {

@@ -13,6 +13,8 @@
 #include <random>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <variant>
 
 #include <caf/all.hpp>
 
@@ -176,6 +178,11 @@ struct pool_data {
   /// first, so that the pool's events keep their order.
   std::vector<event> pending_events;
   bool flush_armed = false;
+  /// What resources are yet to be told of their leases, by slot, in order: told
+  /// with the batch, or at once before the pool asks that resource anything
+  /// else (`resource_now`). A message per lease would wake the resource (and
+  /// the bus) on every acquire and return.
+  std::unordered_map<uint64_t, std::vector<std::variant<lease_note, lease_end>>> lease_moves;
 
   pool_data() = default;
   pool_data(const pool_data&) = delete;
@@ -210,6 +217,9 @@ uint64_t microseconds_of(caf::timespan t);
 void publish_shelf_note(self_ptr self, const lease_shelf::note& n, std::string resource);
 void publish_soon(self_ptr self, event ev);
 void flush_events(self_ptr self);
+void tell_resource(self_ptr self, uint64_t slot_id, std::variant<lease_note, lease_end> move);
+void flush_lease_moves(self_ptr self);
+const resource_actor& resource_now(self_ptr self, uint64_t slot_id);
 void collect_shelf_notes(self_ptr self);
 void grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_reply& reply);
 bool may_shelve(self_ptr self);

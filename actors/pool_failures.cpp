@@ -58,7 +58,7 @@ void revalidate_idle(self_ptr self) {
   for (auto slot_id : ids) {
     auto& s = st.slots.at(slot_id);
     st.slots.set_state(slot_id, slot_state::validating);
-    self->request(s.handle, check_timeout(st), ping_atom::value)
+    self->request(resource_now(self, slot_id), check_timeout(st), ping_atom::value)
       .then([self,
              slot_id](const ping_result&) { back_in_line(self, slot_id, slot_state::validating); },
             [self, slot_id](caf::error& err) {
@@ -107,8 +107,8 @@ void eject(self_ptr self, uint64_t slot_id, const std::string& reason) {
   publish(self, "resource_quarantined", s.id, "", "",
           nlohmann::json{{"reason", reason}, {"consecutive_failures", s.failures}}.dump());
   self
-    ->request(quarantine_of(self), caf::infinite, eject_atom::value, s.id, s.handle, reason,
-              caf::actor_cast<quarantine_watcher_actor>(self))
+    ->request(quarantine_of(self), caf::infinite, eject_atom::value, s.id,
+              resource_now(self, slot_id), reason, caf::actor_cast<quarantine_watcher_actor>(self))
     .then([](caf::ok_atom) {}, [](caf::error&) {});
   grow(self); // a replacement, within max_size
   review_standing(self);
@@ -120,7 +120,7 @@ void recover_in_place(self_ptr self, uint64_t slot_id, std::string reason, bool 
   auto& st = self->state;
   auto& s = st.slots.at(slot_id);
   st.slots.set_state(slot_id, slot_state::recovering);
-  probe_recovery(self, s.handle, check_timeout(st),
+  probe_recovery(self, resource_now(self, slot_id), check_timeout(st),
                  [self, slot_id, reason, last_chance](const caf::error& why_not) {
                    auto i = self->state.slots.find(slot_id);
                    if (i == self->state.slots.end() || i->second.state() != slot_state::recovering)
@@ -286,6 +286,7 @@ void on_restarted(self_ptr self, const child_restarted& note) {
     s.degraded_by_failures = false;
     s.quarantine_on_return.clear();
     s.handle = resource_actor{};
+    st.lease_moves.erase(*slot_id); // meant for the actor that ended
     st.slots.set_state(*slot_id, slot_state::creating);
   }
   check_drained(self);

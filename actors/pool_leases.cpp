@@ -63,8 +63,8 @@ lease open_lease(self_ptr self, uint64_t slot_id, holder_ref holder, time_point 
   if (!for_shelf) {
     ++st.counters.acquired;
     auto waited = queued_at == time_point{} ? caf::timespan{0} : now - queued_at;
-    self->send(s.handle, acquire_atom::value,
-               lease_note{entry.id, holder_name(entry.holder), microseconds_of(waited)});
+    tell_resource(self, slot_id,
+                  lease_note{entry.id, holder_name(entry.holder), microseconds_of(waited)});
   }
   return lease{entry.id, st.cfg.name, s.id, s.handle};
 }
@@ -98,8 +98,10 @@ void collect_shelf_notes(self_ptr self) {
 void tell_lease_end(self_ptr self, const lease_entry& entry, std::string reason) {
   if (entry.holder == shelf_holder)
     return;
-  if (auto i = self->state.slots.find(entry.slot); i != self->state.slots.end() && i->second.handle)
-    self->send(i->second.handle, release_atom::value, lease_end{entry.id, std::move(reason)});
+  if (self->state.slots.contains(entry.slot))
+    tell_resource(self, entry.slot,
+                  lease_end{entry.id, std::move(reason),
+                            microseconds_of(self->clock().now() - entry.acquired)});
 }
 
 /// Leases an idle slot to a waiter and answers it.
@@ -218,7 +220,8 @@ void check_then_grant(self_ptr self, uint64_t slot_id, holder_ref holder, lease_
     enqueue(self, deadline - now, std::move(holder), std::move(reply));
     serve_waiters(self);
   };
-  self->request(s.handle, caf::timespan{st.cfg.health->timeout}, ping_atom::value)
+  self
+    ->request(resource_now(self, slot_id), caf::timespan{st.cfg.health->timeout}, ping_atom::value)
     .then(
       [hand_over, wait_again](const ping_result&) mutable {
         if (!hand_over())
@@ -373,7 +376,7 @@ void reset_then_back_in_line(self_ptr self, uint64_t slot_id, const std::string&
   st.slots.set_state(slot_id, slot_state::validating);
   publish(self, "maintenance", s.id, "", "", nlohmann::json{{"reason", why}}.dump());
   auto bound = caf::timespan{st.cfg.resource.operation_timeout + std::chrono::seconds{1}};
-  self->request(s.handle, bound, maintain_atom::value)
+  self->request(resource_now(self, slot_id), bound, maintain_atom::value)
     .then([self, slot_id](lifecycle_state) { back_in_line(self, slot_id, slot_state::validating); },
           [self, slot_id](caf::error& err) {
             auto i = self->state.slots.find(slot_id);
@@ -611,7 +614,7 @@ caf::result<std::string> exec(self_ptr self, uint64_t lease_id, std::string requ
   // The resource bounds the call itself; this bound, twice as long, only covers a
   // resource stopped mid-call (its lease leaked or failed), which never answers.
   auto bound = 2 * caf::timespan{st.cfg.resource.operation_timeout};
-  self->request(s.handle, bound, exec_atom::value, std::move(request))
+  self->request(resource_now(self, slot_id), bound, exec_atom::value, std::move(request))
     .then(
       [self, slot_id, lease_id, promise](std::string& response) mutable {
         caf::expected<std::string> outcome{std::move(response)};

@@ -34,6 +34,7 @@ void finish_retirement(self_ptr self, uint64_t slot_id) {
     return; // finished already, or its supervisor gave up and took it along
   stop_resource(self, i->second.id);
   st.slots.erase(slot_id);
+  st.lease_moves.erase(slot_id);
   ++st.counters.closed;
   check_drained(self);
   settle_scaling(self);
@@ -66,7 +67,7 @@ void retire(self_ptr self, uint64_t slot_id, const std::string& reason) {
     st.lifetimes.remove(i->second.retire_at, slot_id);
   publish(self, "resource_retired", i->second.id, "", "",
           nlohmann::json{{"reason", reason}}.dump());
-  auto handle = i->second.handle;
+  auto handle = resource_now(self, slot_id);
   if (!handle) {
     // Not started yet: the answer to its start finds the slot gone.
     finish_retirement(self, slot_id);

@@ -92,9 +92,8 @@ struct resource_state {
   /// call ends, and answers `pending_reply`.
   bool maintain_after_call = false;
   /// In `in_use`: the lease a pool lent it on (0 when a holder acquired it
-  /// directly), who holds it, and since when.
+  /// directly) and who holds it.
   lease_note lease;
-  std::chrono::steady_clock::time_point leased_at;
   /// Draws backoff jitter; small on purpose (a Mersenne twister is 2.5 KB per resource).
   std::minstd_rand rng;
   /// The behaviours of the hot path (available, in use), built on first use and
@@ -578,7 +577,6 @@ void lent(self_ptr self, lease_note note) {
   auto reason = "leased to " + note.holder + " (lease " + std::to_string(note.lease) + ")";
   auto more = lease_detail(note, "wait_us", note.wait_us);
   st.lease = std::move(note);
-  st.leased_at = std::chrono::steady_clock::now();
   transition(self, lifecycle_state::in_use, std::move(reason), "lease_acquired", more);
 }
 
@@ -586,9 +584,7 @@ void lease_ended(self_ptr self, const lease_end& end) {
   auto& st = self->state;
   if (end.lease != st.lease.lease)
     return; // not the lease it is in use on: one from before a failure, say
-  auto held = std::chrono::duration_cast<std::chrono::microseconds>(
-    std::chrono::steady_clock::now() - st.leased_at);
-  auto more = lease_detail(st.lease, "hold_us", static_cast<uint64_t>(held.count()));
+  auto more = lease_detail(st.lease, "hold_us", end.hold_us);
   transition(self, lifecycle_state::idle, end.reason + " (lease " + std::to_string(end.lease) + ")",
              "lease_released", more);
 }

@@ -25,7 +25,8 @@ using resource_actor = caf::typed_actor<
   caf::replies_to<acquire_atom>::with<lifecycle_state>,
   /// in_use -> idle.
   caf::replies_to<release_atom>::with<lifecycle_state>,
-  /// ready | idle -> in_use: a pool lent it (told one-way; the pool does not
+  /// ready | idle -> in_use: a pool lent it (told one-way, within a few ms of
+  /// the lease and before any other request of the pool's; the pool does not
   /// wait). Ignored in any other state: the pool learns of that by the lease's
   /// first use.
   caf::reacts_to<acquire_atom, lease_note>,

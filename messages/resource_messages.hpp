@@ -68,12 +68,14 @@ typename Inspector::result_type inspect(Inspector& f, lease_note& x) {
 struct lease_end {
   uint64_t lease = 0;
   std::string reason;
+  /// How long the holder had it.
+  uint64_t hold_us = 0;
   bool operator==(const lease_end&) const = default;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, lease_end& x) {
-  return f(caf::meta::type_name("custodian.lease_end"), x.lease, x.reason);
+  return f(caf::meta::type_name("custodian.lease_end"), x.lease, x.reason, x.hold_us);
 }
 
 /// Result of a connectivity probe.

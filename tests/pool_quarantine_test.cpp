@@ -265,6 +265,8 @@ TEST_CASE_FIXTURE(pool_fixture,
                   "a failed resource busy with another call is probed again, not counted twice") {
   auto p = make_pool(with_quarantine(pool_cfg(1, 1), 2));
   auto h = acquire(p);
+  advance(10ms); // the pool tells the resource of its lease
+  run();
   // A call in flight (it hangs): an exec straight on the leased resource.
   auto call_in_flight = ask(h.granted.handle, exec_atom::value, std::string{"{}"});
   run();
